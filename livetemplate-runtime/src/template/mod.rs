@@ -1,0 +1,1 @@
+//! Handlebars templates compiled into a static/dynamic plan (to be implemented).

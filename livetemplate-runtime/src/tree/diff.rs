@@ -1,0 +1,1 @@
+//! Minimal diff between two render trees (to be implemented).

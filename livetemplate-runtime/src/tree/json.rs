@@ -1,0 +1,1 @@
+//! Full-tree JSON encoding (to be implemented).
