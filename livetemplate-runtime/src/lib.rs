@@ -9,11 +9,17 @@
 //! - [`controller`]: the traits generated code implements ([`LiveState`], [`Controller`]).
 //! - [`context`]: [`Context`], what actions and hooks see.
 //! - [`error`]: [`Error`], [`FieldError`]: what actions return.
+//! - [`input`]: parsing what browsers send (action messages, form posts, `Form<T>`).
+//! - [`transport`]: the HTTP/WebSocket handler (a `tower::Service`), sessions, serving.
+//! - [`store`]: session stores for `#[persist]` fields (memory, Redis).
 
 pub mod context;
 pub mod controller;
 pub mod error;
+pub mod input;
+pub mod store;
 pub mod template;
+pub mod transport;
 pub mod tree;
 
 pub use context::{ConnectKind, Context, Disconnect, Origin};

@@ -1,0 +1,1 @@
+//! Parsing what browsers send: action messages, form posts, typed form data (to be implemented).

@@ -1,0 +1,1 @@
+//! Session stores (to be implemented).

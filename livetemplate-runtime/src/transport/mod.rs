@@ -1,0 +1,1 @@
+//! HTTP, WebSocket and no-JS transport (to be implemented).
