@@ -23,5 +23,6 @@ pub mod transport;
 pub mod tree;
 
 pub use context::{ConnectKind, Context, Disconnect, Origin};
-pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, LiveState};
+pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
+pub use input::FromContext;
 pub use error::{Error, FieldError, FieldErrors, Result};
