@@ -47,7 +47,9 @@ pub struct LiveHandler<C: Controller> {
 
 impl<C: Controller> Clone for LiveHandler<C> {
     fn clone(&self) -> Self {
-        LiveHandler { shared: self.shared.clone() }
+        LiveHandler {
+            shared: self.shared.clone(),
+        }
     }
 }
 
@@ -122,7 +124,8 @@ impl<C: Controller> LiveHandler<C> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.shared_mut().options.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self.shared_mut().options.allowed_origins =
+            Some(origins.into_iter().map(Into::into).collect());
         self
     }
 
@@ -205,12 +208,20 @@ impl<C: Controller> LiveHandler<C> {
             Method::POST => http_paths::post(shared, req).await,
             _ => {
                 let mut r = http_paths::text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-                r.headers_mut().insert(http::header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+                r.headers_mut().insert(
+                    http::header::ALLOW,
+                    HeaderValue::from_static("GET, HEAD, POST"),
+                );
                 r
             }
         };
-        let ws = if shared.options.websocket { "enabled" } else { "disabled" };
-        resp.headers_mut().insert(WEBSOCKET_HEADER, HeaderValue::from_static(ws));
+        let ws = if shared.options.websocket {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        resp.headers_mut()
+            .insert(WEBSOCKET_HEADER, HeaderValue::from_static(ws));
         resp
     }
 }

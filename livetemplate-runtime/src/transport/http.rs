@@ -21,10 +21,15 @@ use crate::controller::Controller;
 use crate::error::GENERAL_ERROR_KEY;
 
 /// A response with a body and content type.
-pub(crate) fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
+pub(crate) fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response {
     let mut r = http::Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -62,25 +67,43 @@ pub(crate) fn auth_response(e: AuthError) -> Response {
 /// Whether the client asks for JSON: the first media range of `Accept` that is not
 /// `*/*` is `application/json` or `…+json`.
 pub(crate) fn wants_json(parts: &Parts) -> bool {
-    let Some(accept) = parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     accept
         .split(',')
-        .map(|r| r.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|r| {
+            r.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .find(|r| r != "*/*" && !r.is_empty())
-        .is_some_and(|r| r == "application/json" || (r.starts_with("application/") && r.ends_with("+json")))
+        .is_some_and(|r| {
+            r == "application/json" || (r.starts_with("application/") && r.ends_with("+json"))
+        })
 }
 
 /// The query string as a map (the last value of a repeated name wins).
 pub(crate) fn query_map(parts: &Parts) -> BTreeMap<String, String> {
     let q = parts.uri.query().unwrap_or("");
-    form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// Whether the request's `Origin` is acceptable: absent, in the allowed list, or
 /// (without a list) the same origin as the request's host.
-pub(crate) fn origin_allowed(parts: &Parts, allowed: Option<&[String]>, trust_forwarded: bool) -> bool {
+pub(crate) fn origin_allowed(
+    parts: &Parts,
+    allowed: Option<&[String]>,
+    trust_forwarded: bool,
+) -> bool {
     let Some(origin) = parts.headers.get(http::header::ORIGIN) else {
         return true;
     };
@@ -88,7 +111,9 @@ pub(crate) fn origin_allowed(parts: &Parts, allowed: Option<&[String]>, trust_fo
         return false;
     };
     if let Some(list) = allowed {
-        return list.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
+        return list
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
     }
     let host = parts
         .headers
@@ -100,7 +125,11 @@ pub(crate) fn origin_allowed(parts: &Parts, allowed: Option<&[String]>, trust_fo
     };
     let scheme = match trust_forwarded.then(|| forwarded_proto(parts)).flatten() {
         Some(p) => p.to_ascii_lowercase(),
-        None => parts.uri.scheme_str().unwrap_or("http").to_ascii_lowercase(),
+        None => parts
+            .uri
+            .scheme_str()
+            .unwrap_or("http")
+            .to_ascii_lowercase(),
     };
     origin.eq_ignore_ascii_case(&format!("{scheme}://{host}"))
 }
@@ -109,7 +138,10 @@ pub(crate) fn origin_allowed(parts: &Parts, allowed: Option<&[String]>, trust_fo
 fn flash_cookie(flash: &BTreeMap<String, String>) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
     ser.extend_pairs(flash);
-    format!("{FLASH_COOKIE}={}; Path=/; Max-Age=10; HttpOnly; SameSite=Lax", ser.finish())
+    format!(
+        "{FLASH_COOKIE}={}; Path=/; Max-Age=10; HttpOnly; SameSite=Lax",
+        ser.finish()
+    )
 }
 
 /// The cookie that deletes `lvt-flash`.
@@ -119,11 +151,18 @@ fn flash_cookie_delete() -> String {
 
 fn read_flash(parts: &Parts) -> Option<BTreeMap<String, String>> {
     let v = cookie(parts, FLASH_COOKIE)?;
-    Some(form_urlencoded::parse(v.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    Some(
+        form_urlencoded::parse(v.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
 }
 
 fn mount_failed() -> Response {
-    text(StatusCode::INTERNAL_SERVER_ERROR, "Failed to initialize application state")
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Failed to initialize application state",
+    )
 }
 
 fn render_failed(e: impl std::fmt::Display) -> Response {
@@ -141,7 +180,11 @@ fn finish(mut resp: Response, who: &Who) -> Response {
 /// GET: the HTML page, or the JSON initial tree.
 pub(crate) async fn get<C: Controller>(shared: &Shared<C>, parts: &Parts) -> Response {
     let opts = &shared.options;
-    let who = match identify(parts, opts.authenticator.as_deref(), opts.trust_forwarded_headers) {
+    let who = match identify(
+        parts,
+        opts.authenticator.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
         Ok(w) => w,
         Err(e) => return auth_response(e),
     };
@@ -159,7 +202,10 @@ pub(crate) async fn get<C: Controller>(shared: &Shared<C>, parts: &Parts) -> Res
         Err(e) => return finish(render_failed(e), &page.who),
     };
     let mut resp = if wants_json(parts) {
-        let meta = Meta { capabilities: shared.capabilities(), ..page.meta(None) };
+        let meta = Meta {
+            capabilities: shared.capabilities(),
+            ..page.meta(None)
+        };
         json(update_message(&full_json(&node), Some(&meta)))
     } else {
         match document(shared, &page, &node) {
@@ -182,23 +228,48 @@ where
 {
     let opts = &shared.options;
     let (parts, body) = req.into_parts();
-    let who = match identify(&parts, opts.authenticator.as_deref(), opts.trust_forwarded_headers) {
+    let who = match identify(
+        &parts,
+        opts.authenticator.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
         Ok(w) => w,
         Err(e) => return auth_response(e),
     };
-    if !origin_allowed(&parts, opts.allowed_origins.as_deref(), opts.trust_forwarded_headers) {
+    if !origin_allowed(
+        &parts,
+        opts.allowed_origins.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
     let body = match Limited::new(body, opts.max_message_size).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return finish(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"), &who)
+            return finish(
+                text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+                &who,
+            )
         }
-        Err(_) => return finish(text(StatusCode::BAD_REQUEST, "failed to read the request body"), &who),
+        Err(_) => {
+            return finish(
+                text(StatusCode::BAD_REQUEST, "failed to read the request body"),
+                &who,
+            )
+        }
     };
-    let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let is_json_body = {
-        let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         ct == "application/json" || ct.ends_with("+json")
     };
     let json_reply = wants_json(&parts) || is_json_body;
@@ -222,13 +293,20 @@ where
         }
     };
     match msg.action.as_str() {
-        "__navigate__" => return finish(text(StatusCode::BAD_REQUEST, "__navigate__ is WebSocket-only"), &who),
+        "__navigate__" => {
+            return finish(
+                text(StatusCode::BAD_REQUEST, "__navigate__ is WebSocket-only"),
+                &who,
+            )
+        }
         "__ping__" => return finish(json("{\"pong\":true}".into()), &who),
         _ => {}
     }
     let query = query_map(&parts);
     for (k, v) in &query {
-        msg.data.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+        msg.data
+            .entry(k.clone())
+            .or_insert_with(|| Value::String(v.clone()));
     }
     let mut page = Page::new(shared, who, query);
     if let Err(e) = page.mount(shared, ConnectKind::Action).await {
@@ -241,7 +319,10 @@ where
         Err(e) => return finish(render_failed(e), &page.who),
     };
     let resp = if json_reply {
-        json(update_message(&full_json(&node), Some(&page.meta(Some(&action)))))
+        json(update_message(
+            &full_json(&node),
+            Some(&page.meta(Some(&action))),
+        ))
     } else if page.errors.is_empty() {
         let mut r = text(StatusCode::SEE_OTHER, "");
         let location = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
@@ -276,8 +357,14 @@ mod tests {
     #[test]
     fn accept_rule() {
         assert!(wants_json(&parts(&[("accept", "application/json")])));
-        assert!(wants_json(&parts(&[("accept", "*/*, application/vnd.x+json;q=0.9")])));
-        assert!(!wants_json(&parts(&[("accept", "text/html,application/json")])));
+        assert!(wants_json(&parts(&[(
+            "accept",
+            "*/*, application/vnd.x+json;q=0.9"
+        )])));
+        assert!(!wants_json(&parts(&[(
+            "accept",
+            "text/html,application/json"
+        )])));
         assert!(!wants_json(&parts(&[("accept", "*/*")])));
         assert!(!wants_json(&parts(&[])));
     }
@@ -286,15 +373,43 @@ mod tests {
     fn origin_rule() {
         let host = ("host", "example.com:8080");
         assert!(origin_allowed(&parts(&[host]), None, true));
-        assert!(origin_allowed(&parts(&[host, ("origin", "http://example.com:8080")]), None, true));
-        assert!(!origin_allowed(&parts(&[host, ("origin", "http://evil.com")]), None, true));
-        assert!(!origin_allowed(&parts(&[host, ("origin", "https://example.com:8080")]), None, true));
+        assert!(origin_allowed(
+            &parts(&[host, ("origin", "http://example.com:8080")]),
+            None,
+            true
+        ));
+        assert!(!origin_allowed(
+            &parts(&[host, ("origin", "http://evil.com")]),
+            None,
+            true
+        ));
+        assert!(!origin_allowed(
+            &parts(&[host, ("origin", "https://example.com:8080")]),
+            None,
+            true
+        ));
         let fwd = ("x-forwarded-proto", "https");
-        assert!(origin_allowed(&parts(&[host, fwd, ("origin", "https://example.com:8080")]), None, true));
-        assert!(!origin_allowed(&parts(&[host, fwd, ("origin", "https://example.com:8080")]), None, false));
+        assert!(origin_allowed(
+            &parts(&[host, fwd, ("origin", "https://example.com:8080")]),
+            None,
+            true
+        ));
+        assert!(!origin_allowed(
+            &parts(&[host, fwd, ("origin", "https://example.com:8080")]),
+            None,
+            false
+        ));
         let list = ["http://a.test".to_string()];
-        assert!(origin_allowed(&parts(&[host, ("origin", "http://a.test")]), Some(&list), true));
-        assert!(!origin_allowed(&parts(&[host, ("origin", "http://example.com:8080")]), Some(&list), true));
+        assert!(origin_allowed(
+            &parts(&[host, ("origin", "http://a.test")]),
+            Some(&list),
+            true
+        ));
+        assert!(!origin_allowed(
+            &parts(&[host, ("origin", "http://example.com:8080")]),
+            Some(&list),
+            true
+        ));
     }
 
     #[test]

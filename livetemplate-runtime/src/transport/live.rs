@@ -99,11 +99,22 @@ pub(crate) fn update_message(tree_json: &str, meta: Option<&Meta<'_>>) -> String
 /// An error reply that changes nothing: `{"tree":{},"meta":{"success":false,…}}`.
 pub(crate) fn error_message(key: &str, message: &str, action: Option<&str>) -> String {
     let errors = BTreeMap::from([(key.to_string(), message.to_string())]);
-    update_message("{}", Some(&Meta { success: false, errors: &errors, action, capabilities: None }))
+    update_message(
+        "{}",
+        Some(&Meta {
+            success: false,
+            errors: &errors,
+            action,
+            capabilities: None,
+        }),
+    )
 }
 
 /// Run user code, turning a panic into a general error (the connection survives).
-async fn guarded<F: std::future::Future<Output = Result<(), Error>>>(what: &str, fut: F) -> Result<(), Error> {
+async fn guarded<F: std::future::Future<Output = Result<(), Error>>>(
+    what: &str,
+    fut: F,
+) -> Result<(), Error> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(_) => {
@@ -175,7 +186,11 @@ impl<C: Controller> Page<C> {
     }
 
     /// Mount with the current query; errors are recorded for the template.
-    pub(crate) async fn mount(&mut self, shared: &Shared<C>, kind: ConnectKind) -> Result<(), Error> {
+    pub(crate) async fn mount(
+        &mut self,
+        shared: &Shared<C>,
+        kind: ConnectKind,
+    ) -> Result<(), Error> {
         self.errors.clear();
         let ctx = self.context(kind, Origin::Lifecycle);
         let r = self.run(shared, ctx, "mount", Call::Mount).await;
@@ -198,14 +213,21 @@ impl<C: Controller> Page<C> {
     pub(crate) async fn client_action(&mut self, shared: &Shared<C>, msg: ActionMessage) -> String {
         self.errors.clear();
         let name = if msg.action.is_empty() {
-            msg.submitter.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "submit".into())
+            msg.submitter
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "submit".into())
         } else {
             msg.action
         };
-        let found = resolve_action(C::ACTIONS, &name).filter(|&i| C::ACTIONS[i].kind == ActionKind::Client);
+        let found =
+            resolve_action(C::ACTIONS, &name).filter(|&i| C::ACTIONS[i].kind == ActionKind::Client);
         let Some(index) = found else {
             tracing::warn!(action = %name, "unknown action");
-            self.errors.insert(GENERAL_ERROR_KEY.into(), format!("unknown action \"{name}\""));
+            self.errors.insert(
+                GENERAL_ERROR_KEY.into(),
+                format!("unknown action \"{name}\""),
+            );
             return name;
         };
         let mut ctx = self.context(ConnectKind::Action, Origin::Client);
@@ -220,7 +242,12 @@ impl<C: Controller> Page<C> {
     }
 
     /// `__navigate__`: the data becomes the new query and mount runs again.
-    pub(crate) async fn navigate(&mut self, shared: &Shared<C>, data: Map<String, Value>, kind: ConnectKind) {
+    pub(crate) async fn navigate(
+        &mut self,
+        shared: &Shared<C>,
+        data: Map<String, Value>,
+        kind: ConnectKind,
+    ) {
         self.query = data.into_iter().map(|(k, v)| (k, query_value(v))).collect();
         if let Err(e) = self.mount(shared, kind).await {
             tracing::debug!(error = %e, "mount failed on navigate");
@@ -265,7 +292,9 @@ impl<C: Controller> Page<C> {
 
     /// Render the live region.
     pub(crate) fn render(&self, shared: &Shared<C>) -> Result<Node, RenderFailure> {
-        Ok(shared.template.render(&Value::Object(self.template_data()?))?)
+        Ok(shared
+            .template
+            .render(&Value::Object(self.template_data()?))?)
     }
 
     /// Render and encode against the mirror: a diff, or the full tree on the first
@@ -282,7 +311,12 @@ impl<C: Controller> Page<C> {
 
     /// `meta` for the current errors.
     pub(crate) fn meta<'a>(&'a self, action: Option<&'a str>) -> Meta<'a> {
-        Meta { success: self.errors.is_empty(), errors: &self.errors, action, capabilities: None }
+        Meta {
+            success: self.errors.is_empty(),
+            errors: &self.errors,
+            action,
+            capabilities: None,
+        }
     }
 }
 
@@ -293,7 +327,11 @@ enum Call {
 }
 
 fn string_map(m: &BTreeMap<String, String>) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 /// A navigate parameter as a query string value.
@@ -301,7 +339,11 @@ fn query_value(v: Value) -> String {
     match v {
         Value::String(s) => s,
         Value::Null => String::new(),
-        Value::Array(items) => items.into_iter().last().map(query_value).unwrap_or_default(),
+        Value::Array(items) => items
+            .into_iter()
+            .last()
+            .map(query_value)
+            .unwrap_or_default(),
         other => other.to_string(),
     }
 }

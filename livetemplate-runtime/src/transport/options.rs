@@ -9,7 +9,8 @@ use super::session::Authenticator;
 pub const CLIENT_VERSION: &str = "0.25.1";
 
 /// Where the pinned client is loaded from by default (the npm package root on jsDelivr).
-pub const DEFAULT_CLIENT_BASE_URL: &str = "https://cdn.jsdelivr.net/npm/@livetemplate/client@0.25.1";
+pub const DEFAULT_CLIENT_BASE_URL: &str =
+    "https://cdn.jsdelivr.net/npm/@livetemplate/client@0.25.1";
 
 /// Path of the browser bundle inside the client package.
 pub const CLIENT_SCRIPT_PATH: &str = "dist/livetemplate-client.browser.js";
@@ -76,7 +77,10 @@ impl Default for Options {
             trust_forwarded_headers: true,
             send_queue: 32,
             dispatch_queue: 16,
-            rate_limit: RateLimit { per_second: 10.0, burst: 20 },
+            rate_limit: RateLimit {
+                per_second: 10.0,
+                burst: 20,
+            },
             assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
             loading_indicator: true,
             authenticator: None,

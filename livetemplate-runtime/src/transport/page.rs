@@ -35,7 +35,11 @@ pub(crate) fn new_wrapper_id() -> String {
 
 /// The wrapper element holding the live region's HTML.
 pub(crate) fn wrapper_html(id: &str, loading: bool, inner: &str) -> String {
-    let loading = if loading { " data-lvt-loading=\"true\"" } else { "" };
+    let loading = if loading {
+        " data-lvt-loading=\"true\""
+    } else {
+        ""
+    };
     format!("<div data-lvt-id=\"{id}\"{loading}>{inner}</div>")
 }
 
@@ -55,7 +59,11 @@ pub(crate) fn document<C: Controller>(
     region: &Node,
 ) -> Result<String, RenderFailure> {
     let opts = &shared.options;
-    let body = wrapper_html(&shared.wrapper_id, opts.loading_indicator, &region.to_html());
+    let body = wrapper_html(
+        &shared.wrapper_id,
+        opts.loading_indicator,
+        &region.to_html(),
+    );
     let head = head_html(&opts.assets);
     let Some(layout) = &shared.layout else {
         return Ok(format!(
@@ -106,13 +114,24 @@ mod tests {
     fn wrapper_id_shape() {
         let id = new_wrapper_id();
         assert_eq!(id.len(), 20);
-        assert!(id.starts_with("lvt-") && id[4..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            id.starts_with("lvt-")
+                && id[4..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
     }
 
     #[test]
     fn wrapper_and_head() {
-        assert_eq!(wrapper_html("lvt-x", true, "<p>1</p>"), "<div data-lvt-id=\"lvt-x\" data-lvt-loading=\"true\"><p>1</p></div>");
-        assert_eq!(wrapper_html("lvt-x", false, ""), "<div data-lvt-id=\"lvt-x\"></div>");
+        assert_eq!(
+            wrapper_html("lvt-x", true, "<p>1</p>"),
+            "<div data-lvt-id=\"lvt-x\" data-lvt-loading=\"true\"><p>1</p></div>"
+        );
+        assert_eq!(
+            wrapper_html("lvt-x", false, ""),
+            "<div data-lvt-id=\"lvt-x\"></div>"
+        );
         let head = head_html(&ClientAssets::at("/c/"));
         assert_eq!(
             head,

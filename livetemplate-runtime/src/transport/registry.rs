@@ -94,7 +94,10 @@ impl Registry {
     /// Add a connection.
     pub fn register(&self, handle: ConnectionHandle) {
         let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups.entry(handle.group_id.clone()).or_default().push(handle);
+        groups
+            .entry(handle.group_id.clone())
+            .or_default()
+            .push(handle);
     }
 
     /// Remove a connection (no-op if it is not registered).
@@ -137,7 +140,10 @@ impl Registry {
     }
 
     /// A dispatch queue of `capacity` for a new connection, counted by this registry.
-    pub(crate) fn dispatch_queue(&self, capacity: usize) -> (DispatchSender, mpsc::Receiver<Box<Dispatch>>) {
+    pub(crate) fn dispatch_queue(
+        &self,
+        capacity: usize,
+    ) -> (DispatchSender, mpsc::Receiver<Box<Dispatch>>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (DispatchSender::new(tx, self.dropped.clone()), rx)
     }
@@ -149,7 +155,11 @@ mod tests {
     use crate::context::Origin;
 
     fn dispatch(action: &str) -> Dispatch {
-        Dispatch { action: action.into(), data: Map::new(), origin: Origin::Server }
+        Dispatch {
+            action: action.into(),
+            data: Map::new(),
+            origin: Origin::Server,
+        }
     }
 
     #[test]
@@ -157,9 +167,25 @@ mod tests {
         let reg = Registry::new();
         let (a, _ra) = reg.dispatch_queue(1);
         let (b, _rb) = reg.dispatch_queue(1);
-        reg.register(ConnectionHandle { id: 1, group_id: "g".into(), user_id: None, sender: a });
-        reg.register(ConnectionHandle { id: 2, group_id: "g".into(), user_id: None, sender: b });
-        assert_eq!(reg.connections_of_group("g").iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2]);
+        reg.register(ConnectionHandle {
+            id: 1,
+            group_id: "g".into(),
+            user_id: None,
+            sender: a,
+        });
+        reg.register(ConnectionHandle {
+            id: 2,
+            group_id: "g".into(),
+            user_id: None,
+            sender: b,
+        });
+        assert_eq!(
+            reg.connections_of_group("g")
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
         assert_eq!(reg.len(), 2);
         reg.unregister("g", 1);
         assert_eq!(reg.connections_of_group("g").len(), 1);

@@ -73,7 +73,10 @@ impl App {
     async fn call(&self, req: Request<Incoming>) -> Response {
         let path = req.uri().path();
         for (prefix, dir) in &self.assets {
-            if let Some(rest) = path.strip_prefix(prefix.as_str()).and_then(|r| r.strip_prefix('/')) {
+            if let Some(rest) = path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
                 return static_file(req.method(), dir, rest).await;
             }
         }
@@ -89,7 +92,10 @@ impl App {
 
 impl<C: Controller> From<LiveHandler<C>> for App {
     fn from(handler: LiveHandler<C>) -> App {
-        App { fallback: Some(Arc::new(handler)), ..App::default() }
+        App {
+            fallback: Some(Arc::new(handler)),
+            ..App::default()
+        }
     }
 }
 

@@ -40,7 +40,10 @@ impl Identity {
     /// A named user; all of the user's tabs and devices form one group.
     pub fn user(user_id: impl Into<String>) -> Identity {
         let user_id = user_id.into();
-        Identity { group_id: Some(format!("user:{user_id}")), user_id: Some(user_id) }
+        Identity {
+            group_id: Some(format!("user:{user_id}")),
+            user_id: Some(user_id),
+        }
     }
 }
 
@@ -95,18 +98,25 @@ impl BasicAuth {
         realm: impl Into<String>,
         check: impl Fn(&str, &str) -> bool + Send + Sync + 'static,
     ) -> BasicAuth {
-        BasicAuth { realm: realm.into(), check: Box::new(check) }
+        BasicAuth {
+            realm: realm.into(),
+            check: Box::new(check),
+        }
     }
 
     fn challenge(&self) -> AuthError {
         let realm = self.realm.replace(['"', '\\'], "");
-        AuthError::Unauthorized { challenge: Some(format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")) }
+        AuthError::Unauthorized {
+            challenge: Some(format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")),
+        }
     }
 }
 
 impl fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BasicAuth").field("realm", &self.realm).finish_non_exhaustive()
+        f.debug_struct("BasicAuth")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +196,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Whether a cookie value is one of our group ids (anything else is replaced).
 fn valid_group_id(v: &str) -> bool {
-    (16..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (16..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether the request reached us over TLS (directly, or as a trusted proxy says).
@@ -199,10 +211,17 @@ pub(crate) fn is_secure(parts: &Parts, trust_forwarded: bool) -> bool {
 
 /// The scheme a proxy reports (`X-Forwarded-Proto`, else RFC 7239 `Forwarded: proto=`).
 pub(crate) fn forwarded_proto(parts: &Parts) -> Option<&str> {
-    if let Some(p) = parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+    if let Some(p) = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
         return p.split(',').next().map(str::trim);
     }
-    let fwd = parts.headers.get("forwarded").and_then(|v| v.to_str().ok())?;
+    let fwd = parts
+        .headers
+        .get("forwarded")
+        .and_then(|v| v.to_str().ok())?;
     fwd.split([';', ','])
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| k.eq_ignore_ascii_case("proto"))
@@ -230,17 +249,33 @@ pub(crate) fn identify(
         None => Identity::anonymous(),
     };
     if let Some(group_id) = id.group_id {
-        return Ok(Who { user_id: id.user_id, group_id, set_cookie: None });
+        return Ok(Who {
+            user_id: id.user_id,
+            group_id,
+            set_cookie: None,
+        });
     }
     if let Some(existing) = cookie(parts, SESSION_COOKIE).filter(|v| valid_group_id(v)) {
-        return Ok(Who { user_id: id.user_id, group_id: existing.to_string(), set_cookie: None });
+        return Ok(Who {
+            user_id: id.user_id,
+            group_id: existing.to_string(),
+            set_cookie: None,
+        });
     }
     let group_id = new_group_id();
-    let secure = if is_secure(parts, trust_forwarded) { "; Secure" } else { "" };
+    let secure = if is_secure(parts, trust_forwarded) {
+        "; Secure"
+    } else {
+        ""
+    };
     let set_cookie = format!(
         "{SESSION_COOKIE}={group_id}; Path=/; Max-Age={SESSION_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{secure}"
     );
-    Ok(Who { user_id: id.user_id, group_id, set_cookie: Some(set_cookie) })
+    Ok(Who {
+        user_id: id.user_id,
+        group_id,
+        set_cookie: Some(set_cookie),
+    })
 }
 
 #[cfg(test)]
@@ -257,7 +292,10 @@ mod tests {
 
     #[test]
     fn base64_roundtrip_known_values() {
-        assert_eq!(base64_decode("YWxhZGRpbjpvcGVuc2VzYW1l").as_deref(), Some(&b"aladdin:opensesame"[..]));
+        assert_eq!(
+            base64_decode("YWxhZGRpbjpvcGVuc2VzYW1l").as_deref(),
+            Some(&b"aladdin:opensesame"[..])
+        );
         assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
         assert_eq!(base64_decode("YWI").as_deref(), Some(&b"ab"[..]));
         assert_eq!(base64_decode("!!!!"), None);
@@ -267,11 +305,20 @@ mod tests {
     #[test]
     fn basic_auth_accepts_and_challenges() {
         let auth = BasicAuth::new("app", |u, p| u == "aladdin" && p == "opensesame");
-        let ok = auth.identify(&parts(&[("authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l")]));
+        let ok = auth.identify(&parts(&[(
+            "authorization",
+            "Basic YWxhZGRpbjpvcGVuc2VzYW1l",
+        )]));
         assert_eq!(ok.ok(), Some(Identity::user("aladdin")));
-        for bad in [&[][..], &[("authorization", "Basic !!!")][..], &[("authorization", "Bearer x")][..]] {
+        for bad in [
+            &[][..],
+            &[("authorization", "Basic !!!")][..],
+            &[("authorization", "Bearer x")][..],
+        ] {
             match auth.identify(&parts(bad)) {
-                Err(AuthError::Unauthorized { challenge: Some(c) }) => assert!(c.starts_with("Basic realm=\"app\"")),
+                Err(AuthError::Unauthorized { challenge: Some(c) }) => {
+                    assert!(c.starts_with("Basic realm=\"app\""))
+                }
                 other => panic!("expected a challenge, got {other:?}"),
             }
         }
@@ -282,16 +329,25 @@ mod tests {
         let first = identify(&parts(&[]), None, true).expect("identify");
         let set = first.set_cookie.expect("new cookie");
         assert_eq!(first.group_id.len(), 32);
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && !set.contains("Secure"));
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax") && !set.contains("Secure")
+        );
         let cookie_header = format!("a=b; {SESSION_COOKIE}={}", first.group_id);
         let again = identify(&parts(&[("cookie", &cookie_header)]), None, true).expect("identify");
         assert_eq!(again.group_id, first.group_id);
         assert!(again.set_cookie.is_none());
-        let tls = identify(&parts(&[("x-forwarded-proto", "https")]), None, true).expect("identify");
+        let tls =
+            identify(&parts(&[("x-forwarded-proto", "https")]), None, true).expect("identify");
         assert!(tls.set_cookie.expect("cookie").ends_with("; Secure"));
-        let untrusted = identify(&parts(&[("x-forwarded-proto", "https")]), None, false).expect("identify");
+        let untrusted =
+            identify(&parts(&[("x-forwarded-proto", "https")]), None, false).expect("identify");
         assert!(!untrusted.set_cookie.expect("cookie").contains("Secure"));
-        let bogus = identify(&parts(&[("cookie", "livetemplate-id=<script>")]), None, true).expect("identify");
+        let bogus = identify(
+            &parts(&[("cookie", "livetemplate-id=<script>")]),
+            None,
+            true,
+        )
+        .expect("identify");
         assert_ne!(bogus.group_id, "<script>");
     }
 }

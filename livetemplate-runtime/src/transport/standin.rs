@@ -32,7 +32,10 @@ pub struct TemplateBuilder {
 
 impl Template {
     pub fn builder(name: &str, src: &str) -> TemplateBuilder {
-        TemplateBuilder { name: name.to_string(), src: src.to_string() }
+        TemplateBuilder {
+            name: name.to_string(),
+            src: src.to_string(),
+        }
     }
 
     pub fn render(&self, data: &Value) -> Result<Node, RenderError> {
@@ -52,7 +55,10 @@ impl Template {
                 Slot::Text(if *raw { text } else { escape(&text) })
             })
             .collect();
-        Ok(Node { statics: self.statics.clone(), slots })
+        Ok(Node {
+            statics: self.statics.clone(),
+            slots,
+        })
     }
 }
 
@@ -68,11 +74,17 @@ impl TemplateBuilder {
                 return Err(TemplateError(format!("{}: unclosed mustache", self.name)));
             };
             statics.push(rest[..start].into());
-            paths.push((rest[start + open..start + open + end].trim().to_string(), raw));
+            paths.push((
+                rest[start + open..start + open + end].trim().to_string(),
+                raw,
+            ));
             rest = &rest[start + open + end + close.len()..];
         }
         statics.push(rest.into());
-        Ok(Template { statics: Arc::from(statics), paths })
+        Ok(Template {
+            statics: Arc::from(statics),
+            paths,
+        })
     }
 }
 
@@ -94,12 +106,38 @@ fn escape(s: &str) -> String {
 // ---------------------------------------------------------------- tree json / diff
 
 pub fn full_json(node: &Node) -> String {
-    node_value(node).to_string()
+    let mut out = String::from("{\"s\":");
+    out.push_str(
+        &Value::Array(
+            node.statics
+                .iter()
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        )
+        .to_string(),
+    );
+    for (i, slot) in node.slots.iter().enumerate() {
+        out.push_str(&format!(",\"{i}\":"));
+        match slot {
+            Slot::Node(n) => out.push_str(&full_json(n)),
+            other => out.push_str(&slot_value(other).to_string()),
+        }
+    }
+    out.push('}');
+    out
 }
 
 fn node_value(node: &Node) -> Value {
     let mut m = Map::new();
-    m.insert("s".into(), Value::Array(node.statics.iter().map(|s| Value::String(s.to_string())).collect()));
+    m.insert(
+        "s".into(),
+        Value::Array(
+            node.statics
+                .iter()
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        ),
+    );
     for (i, slot) in node.slots.iter().enumerate() {
         m.insert(i.to_string(), slot_value(slot));
     }
@@ -112,7 +150,15 @@ fn slot_value(slot: &Slot) -> Value {
         Slot::Node(n) => node_value(n),
         Slot::Range(r) => {
             let mut m = Map::new();
-            m.insert("s".into(), Value::Array(r.statics.iter().map(|s| Value::String(s.to_string())).collect()));
+            m.insert(
+                "s".into(),
+                Value::Array(
+                    r.statics
+                        .iter()
+                        .map(|s| Value::String(s.to_string()))
+                        .collect(),
+                ),
+            );
             let d = r
                 .items
                 .iter()
@@ -172,7 +218,10 @@ pub enum InputError {
 
 pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputError> {
     if text.len() > max_len {
-        return Err(InputError::TooLarge { len: text.len(), max: max_len });
+        return Err(InputError::TooLarge {
+            len: text.len(),
+            max: max_len,
+        });
     }
     let v: Value = serde_json::from_str(text).map_err(|e| InputError::Malformed(e.to_string()))?;
     let Value::Object(mut o) = v else {
@@ -191,15 +240,28 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
         Some(Value::String(s)) => Some(s),
         _ => None,
     };
-    Ok(ActionMessage { action, data, submitter })
+    Ok(ActionMessage {
+        action,
+        data,
+        submitter,
+    })
 }
 
-pub fn parse_form_post(content_type: &str, body: &[u8], max_len: usize) -> Result<ActionMessage, InputError> {
+pub fn parse_form_post(
+    content_type: &str,
+    body: &[u8],
+    max_len: usize,
+) -> Result<ActionMessage, InputError> {
     if body.len() > max_len {
-        return Err(InputError::TooLarge { len: body.len(), max: max_len });
+        return Err(InputError::TooLarge {
+            len: body.len(),
+            max: max_len,
+        });
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
-        return Err(InputError::Malformed(format!("unsupported content type {content_type:?}")));
+        return Err(InputError::Malformed(format!(
+            "unsupported content type {content_type:?}"
+        )));
     }
     let mut data = Map::new();
     let mut empty = Vec::new();
@@ -222,5 +284,9 @@ pub fn parse_form_post(content_type: &str, body: &[u8], max_len: usize) -> Resul
         }
         None => "submit".to_string(),
     };
-    Ok(ActionMessage { action, data, submitter: None })
+    Ok(ActionMessage {
+        action,
+        data,
+        submitter: None,
+    })
 }

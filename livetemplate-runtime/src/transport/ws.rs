@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::header::{CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
+use http::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use http::{HeaderValue, Request, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
@@ -74,22 +76,40 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
-    let version_ok = parts.headers.get(SEC_WEBSOCKET_VERSION).is_some_and(|v| v == "13");
-    let Some(key) = parts.headers.get(SEC_WEBSOCKET_KEY).filter(|_| connection_upgrade && version_ok) else {
+    let version_ok = parts
+        .headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v == "13");
+    let Some(key) = parts
+        .headers
+        .get(SEC_WEBSOCKET_KEY)
+        .filter(|_| connection_upgrade && version_ok)
+    else {
         return text(StatusCode::BAD_REQUEST, "invalid WebSocket upgrade request");
     };
     let accept = derive_accept_key(key.as_bytes());
-    if !origin_allowed(&parts, opts.allowed_origins.as_deref(), opts.trust_forwarded_headers) {
+    if !origin_allowed(
+        &parts,
+        opts.allowed_origins.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
         tracing::warn!(origin = ?parts.headers.get(http::header::ORIGIN), "WebSocket from a foreign origin refused");
         return text(StatusCode::FORBIDDEN, "origin not allowed");
     }
-    let who = match identify(&parts, opts.authenticator.as_deref(), opts.trust_forwarded_headers) {
+    let who = match identify(
+        &parts,
+        opts.authenticator.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
         Ok(w) => w,
         Err(e) => return auth_response(e),
     };
     let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
         tracing::error!("WebSocket upgrade requested but the server does not support upgrades");
-        return text(StatusCode::INTERNAL_SERVER_ERROR, "upgrades not supported by this server");
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "upgrades not supported by this server",
+        );
     };
     let query = query_map(&parts);
     let mut resp = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
@@ -131,7 +151,11 @@ struct Bucket {
 
 impl Bucket {
     fn new(limit: RateLimit) -> Bucket {
-        Bucket { limit, tokens: f64::from(limit.burst), last: Instant::now() }
+        Bucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            last: Instant::now(),
+        }
     }
 
     fn take(&mut self) -> bool {
@@ -203,13 +227,19 @@ where
 }
 
 /// One connection, from the first frame to `on_disconnect`.
-async fn run<C, S>(shared: Arc<Shared<C>>, io: S, who: Who, query: std::collections::BTreeMap<String, String>)
-where
+async fn run<C, S>(
+    shared: Arc<Shared<C>>,
+    io: S,
+    who: Who,
+    query: std::collections::BTreeMap<String, String>,
+) where
     C: Controller,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let opts = &shared.options;
-    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config(opts.max_message_size))).await;
+    let ws =
+        WebSocketStream::from_raw_socket(io, Role::Server, Some(config(opts.max_message_size)))
+            .await;
     let (sink, mut stream) = ws.split();
     let (out_tx, out_rx) = mpsc::channel(opts.send_queue.max(1));
     let outbox = Outbox(out_tx);
@@ -236,7 +266,10 @@ where
         page.on_connect(&shared).await;
         let first = match page.render_update(&shared) {
             Ok(tree) => {
-                let meta = super::live::Meta { capabilities: shared.capabilities(), ..page.meta(None) };
+                let meta = super::live::Meta {
+                    capabilities: shared.capabilities(),
+                    ..page.meta(None)
+                };
                 update_message(&tree, Some(&meta))
             }
             Err(e) => {
@@ -276,7 +309,10 @@ where
 
     match end {
         End::Close(code, reason) => {
-            let frame = CloseFrame { code, reason: reason.into() };
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
             if outbox.0.try_send(Message::Close(Some(frame))).is_err() {
                 writer_task.abort();
             }
@@ -285,12 +321,19 @@ where
         End::Gone => {}
     }
     drop(outbox);
-    if tokio::time::timeout(std::time::Duration::from_secs(5), &mut writer_task).await.is_err() {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), &mut writer_task)
+        .await
+        .is_err()
+    {
         writer_task.abort();
     }
     drop(stream);
 
-    let info = Disconnect { connection_id: id, group_id: page.who.group_id.clone(), user_id: page.who.user_id.clone() };
+    let info = Disconnect {
+        connection_id: id,
+        group_id: page.who.group_id.clone(),
+        user_id: page.who.user_id.clone(),
+    };
     let hook = std::panic::AssertUnwindSafe(shared.controller.on_disconnect(&page.state, &info));
     if futures_util::FutureExt::catch_unwind(hook).await.is_err() {
         tracing::error!(connection = id, "on_disconnect panicked");
@@ -314,13 +357,18 @@ async fn on_text<C: Controller>(
         Ok(m) => m,
         Err(e) => {
             tracing::debug!(error = %e, "malformed message");
-            return outbox.send(error_message(GENERAL_ERROR_KEY, &format!("malformed message: {e}"), None));
+            return outbox.send(error_message(
+                GENERAL_ERROR_KEY,
+                &format!("malformed message: {e}"),
+                None,
+            ));
         }
     };
     let action = match msg.action.as_str() {
         "__ping__" => return outbox.send("{\"pong\":true}".into()),
         "__navigate__" => {
-            page.navigate(shared, msg.data, ConnectKind::NewConnect).await;
+            page.navigate(shared, msg.data, ConnectKind::NewConnect)
+                .await;
             "__navigate__".to_string()
         }
         _ => page.client_action(shared, msg).await,
@@ -361,10 +409,16 @@ mod tests {
 
     #[test]
     fn bucket_allows_burst_then_refuses() {
-        let mut b = Bucket::new(RateLimit { per_second: 0.0001, burst: 2 });
+        let mut b = Bucket::new(RateLimit {
+            per_second: 0.0001,
+            burst: 2,
+        });
         assert!(b.take() && b.take());
         assert!(!b.take());
-        let mut off = Bucket::new(RateLimit { per_second: 0.0, burst: 0 });
+        let mut off = Bucket::new(RateLimit {
+            per_second: 0.0,
+            burst: 0,
+        });
         assert!((0..100).all(|_| off.take()));
     }
 }
