@@ -146,7 +146,9 @@ impl MemoryStore {
         };
         self.inner.sweeper.get_or_init(|| {
             let weak = Arc::downgrade(&self.inner);
-            handle.spawn(sweep_loop(weak, self.inner.sweep_interval)).abort_handle()
+            handle
+                .spawn(sweep_loop(weak, self.inner.sweep_interval))
+                .abort_handle()
         });
     }
 }
@@ -196,7 +198,9 @@ impl MemoryStoreBuilder {
     /// zero.
     pub fn build(self) -> Result<MemoryStore, StoreError> {
         if self.ttl.is_zero() {
-            return Err(StoreError::InvalidConfig("memory store TTL must be greater than zero".into()));
+            return Err(StoreError::InvalidConfig(
+                "memory store TTL must be greater than zero".into(),
+            ));
         }
         if self.sweep_interval.is_zero() {
             return Err(StoreError::InvalidConfig(
@@ -226,7 +230,11 @@ async fn sweep_loop(weak: Weak<Inner>, period: Duration) {
         };
         let removed = inner.sweep(Instant::now());
         if removed > 0 {
-            tracing::debug!(removed, remaining = inner.lock().entries.len(), "swept expired sessions");
+            tracing::debug!(
+                removed,
+                remaining = inner.lock().entries.len(),
+                "swept expired sessions"
+            );
         }
     }
     tracing::trace!("memory store dropped, sweeper stopped");
@@ -284,7 +292,9 @@ impl Inner {
         }
         if let Some(max) = self.max_entries {
             while state.entries.len() >= max {
-                let Some((_, oldest)) = state.by_age.pop_first() else { break };
+                let Some((_, oldest)) = state.by_age.pop_first() else {
+                    break;
+                };
                 if let Some(evicted) = state.entries.remove(&oldest) {
                     if !self.expired(&evicted, now) {
                         tracing::debug!(group = %oldest, max, "session store full, evicted least recently used group");
@@ -295,7 +305,14 @@ impl Inner {
         let seq = state.next_seq();
         let key: Arc<str> = Arc::from(group);
         state.by_age.insert(seq, Arc::clone(&key));
-        state.entries.insert(key, Entry { value, last_access: now, seq });
+        state.entries.insert(
+            key,
+            Entry {
+                value,
+                last_access: now,
+                seq,
+            },
+        );
     }
 
     fn delete(&self, group: &str) {
@@ -318,7 +335,10 @@ impl Inner {
         let mut state = self.lock();
         let mut removed = 0;
         while let Some((_, oldest)) = state.by_age.first_key_value() {
-            let expired = state.entries.get(oldest).is_none_or(|e| self.expired(e, now));
+            let expired = state
+                .entries
+                .get(oldest)
+                .is_none_or(|e| self.expired(e, now));
             if !expired {
                 break; // everything after it was accessed later
             }
@@ -443,7 +463,11 @@ mod tests {
         let mut left = s.list().await.unwrap();
         left.sort();
         assert_eq!(left, ["new", "old-3"]);
-        assert_eq!(s.inner.lock().by_age.len(), 2, "age index stays in step with the map");
+        assert_eq!(
+            s.inner.lock().by_age.len(),
+            2,
+            "age index stays in step with the map"
+        );
     }
 
     #[tokio::test]
@@ -483,7 +507,10 @@ mod tests {
     async fn sweeper_holds_only_a_weak_reference() {
         // Run a loop that nobody aborts: it must end by itself once the store is gone.
         let s = MemoryStore::builder().build().unwrap();
-        let task = tokio::spawn(sweep_loop(Arc::downgrade(&s.inner), Duration::from_millis(10)));
+        let task = tokio::spawn(sweep_loop(
+            Arc::downgrade(&s.inner),
+            Duration::from_millis(10),
+        ));
         tokio::time::advance(Duration::from_millis(25)).await;
         assert!(!task.is_finished());
         drop(s);
@@ -495,9 +522,18 @@ mod tests {
 
     #[test]
     fn zero_config_values_are_rejected() {
-        let err = MemoryStore::builder().ttl(Duration::ZERO).build().unwrap_err();
-        assert!(err.to_string().contains("TTL must be greater than zero"), "{err}");
-        let err = MemoryStore::builder().sweep_interval(Duration::ZERO).build().unwrap_err();
+        let err = MemoryStore::builder()
+            .ttl(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("TTL must be greater than zero"),
+            "{err}"
+        );
+        let err = MemoryStore::builder()
+            .sweep_interval(Duration::ZERO)
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("sweep interval"), "{err}");
         let err = MemoryStore::builder().max_entries(0).build().unwrap_err();
         assert!(err.to_string().contains("max_entries"), "{err}");
@@ -507,10 +543,16 @@ mod tests {
     fn works_without_a_runtime_at_construction() {
         let s = MemoryStore::new();
         assert!(s.inner.sweeper.get().is_none());
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             s.set("g", Bytes::from_static(b"v")).await.unwrap();
-            assert!(s.inner.sweeper.get().is_some(), "first operation starts the sweeper");
+            assert!(
+                s.inner.sweeper.get().is_some(),
+                "first operation starts the sweeper"
+            );
         });
     }
 
@@ -521,7 +563,10 @@ mod tests {
             .sweep_interval(Duration::MAX)
             .build()
             .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             s.set("g", Bytes::from_static(b"v")).await.unwrap();
             assert_eq!(s.sweep(), 0);

@@ -99,7 +99,11 @@ impl RedisConnector {
     /// has its own connection: call this before handing out clones.
     pub fn with_timeouts(&self, connect: Duration, response: Duration) -> RedisConnector {
         let inner = &self.inner;
-        RedisConnector::build(inner.client.clone(), inner.url.clone(), Some((connect, response)))
+        RedisConnector::build(
+            inner.client.clone(),
+            inner.url.clone(),
+            Some((connect, response)),
+        )
     }
 
     /// The underlying client, to open dedicated connections (e.g. pub/sub).
@@ -288,7 +292,11 @@ impl RedisStore {
             }
             let Some(delay) = delays.next() else {
                 tracing::error!(op, attempts, %error, addr = %self.connector.addr(), "Redis session store unavailable");
-                return Err(StoreError::Unavailable { op, attempts, source: error });
+                return Err(StoreError::Unavailable {
+                    op,
+                    attempts,
+                    source: error,
+                });
             };
             tracing::warn!(
                 op,
@@ -307,7 +315,11 @@ impl RedisStore {
         let (key, ttl_ms) = (key.as_str(), self.ttl_ms);
         let (value, _refreshed): (Option<Vec<u8>>, i64) = self
             .run("get", |mut c| async move {
-                ::redis::pipe().get(key).pexpire(key, ttl_ms as i64).query_async(&mut c).await
+                ::redis::pipe()
+                    .get(key)
+                    .pexpire(key, ttl_ms as i64)
+                    .query_async(&mut c)
+                    .await
             })
             .await?;
         Ok(value.map(Bytes::from))
@@ -332,7 +344,10 @@ impl RedisStore {
         let key = self.key(group);
         let key = key.as_str();
         self.run("delete", |mut c| async move {
-            ::redis::cmd("DEL").arg(key).query_async::<i64>(&mut c).await
+            ::redis::cmd("DEL")
+                .arg(key)
+                .query_async::<i64>(&mut c)
+                .await
         })
         .await?;
         Ok(())
@@ -343,7 +358,11 @@ impl RedisStore {
         let (key, ttl_ms) = (key.as_str(), self.ttl_ms);
         let found = self
             .run("touch", |mut c| async move {
-                ::redis::cmd("PEXPIRE").arg(key).arg(ttl_ms).query_async::<i64>(&mut c).await
+                ::redis::cmd("PEXPIRE")
+                    .arg(key)
+                    .arg(ttl_ms)
+                    .query_async::<i64>(&mut c)
+                    .await
             })
             .await?;
         Ok(found == 1)
@@ -512,7 +531,10 @@ mod tests {
 
     #[test]
     fn glob_metacharacters_are_escaped() {
-        assert_eq!(glob_escape("livetemplate:session:"), "livetemplate:session:");
+        assert_eq!(
+            glob_escape("livetemplate:session:"),
+            "livetemplate:session:"
+        );
         assert_eq!(glob_escape(r"a*b?[c]\d"), r"a\*b\?\[c\]\\d");
     }
 
@@ -528,11 +550,16 @@ mod tests {
     #[test]
     fn ttl_is_validated() {
         let c = RedisConnector::new("redis://127.0.0.1/").unwrap();
-        let err = RedisStore::builder(c.clone()).ttl(Duration::from_micros(999)).build();
+        let err = RedisStore::builder(c.clone())
+            .ttl(Duration::from_micros(999))
+            .build();
         assert!(matches!(err, Err(StoreError::InvalidConfig(m)) if m.contains("at least 1 ms")));
         let err = RedisStore::builder(c.clone()).ttl(Duration::MAX).build();
         assert!(matches!(err, Err(StoreError::InvalidConfig(m)) if m.contains("too large")));
-        let s = RedisStore::builder(c).ttl(Duration::from_millis(1500)).build().unwrap();
+        let s = RedisStore::builder(c)
+            .ttl(Duration::from_millis(1500))
+            .build()
+            .unwrap();
         assert_eq!(s.ttl_ms, 1500);
     }
 
@@ -544,7 +571,10 @@ mod tests {
         assert_eq!(s.backoff, Backoff::new(3, Duration::from_millis(100)));
         assert_eq!(s.key("g"), "livetemplate:session:g");
         assert_eq!(s.connector().addr(), "127.0.0.1:6379");
-        assert!(!format!("{s:?}").contains("redis://"), "Debug does not print the URL");
+        assert!(
+            !format!("{s:?}").contains("redis://"),
+            "Debug does not print the URL"
+        );
     }
 
     #[test]

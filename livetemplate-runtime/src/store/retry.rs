@@ -40,7 +40,11 @@ impl Backoff {
     /// `retries` retries, the first after `initial_delay`, each pause doubling, capped at
     /// 10 s.
     pub fn new(retries: u32, initial_delay: Duration) -> Backoff {
-        Backoff { retries, initial_delay, max_delay: Duration::from_secs(10) }
+        Backoff {
+            retries,
+            initial_delay,
+            max_delay: Duration::from_secs(10),
+        }
     }
 
     /// No retries: one attempt only.
@@ -56,7 +60,9 @@ impl Backoff {
     /// The pause before retry number `n` (0-based).
     fn delay(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n);
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        self.initial_delay
+            .saturating_mul(factor)
+            .min(self.max_delay)
     }
 
     /// The most time spent waiting between attempts (not counting the attempts).
