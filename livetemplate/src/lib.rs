@@ -7,6 +7,12 @@ pub use livetemplate_runtime::{
     LiveState, Origin, Result,
 };
 
+// Transport: serving live pages.
+pub use livetemplate_runtime::transport::{
+    self, serve, App, AuthError, Authenticator, BasicAuth, Identity, LiveHandler,
+};
+// End transport.
+
 /// The names most apps need: `use livetemplate::prelude::*;`.
 pub mod prelude {
     pub use crate::{Context, Error, FieldError, FieldErrors, LiveState, Result};

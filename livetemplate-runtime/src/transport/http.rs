@@ -1,6 +1,18 @@
 //! Plain HTTP at the page URL: the HTML page (E1), the JSON initial tree (E4), JSON
 //! actions (E5) and no-JS form posts (E11), plus the small helpers every path shares
 //! (responses, `Accept` negotiation, origin check, flash cookie).
+//!
+//! # Answers to bad input
+//!
+//! | input | answer |
+//! |---|---|
+//! | JSON action that does not parse | `200` `{"tree":{},"meta":{"success":false,"errors":{"_general":"malformed message: …"}}}` (a non-2xx would leave the client's form busy) |
+//! | form post that does not parse (e.g. an unknown content type) | `400` |
+//! | body over the message size limit | `413` |
+//! | foreign `Origin` on a POST | `403` |
+//! | `__navigate__` over HTTP | `400` (WebSocket only) |
+//! | unknown or internal action | like a failed action: errors rendered, `success:false` (JSON) or the page re-rendered with `200` (no JS) |
+//! | mount fails | `500` |
 
 use std::collections::BTreeMap;
 
@@ -156,6 +168,14 @@ fn read_flash(parts: &Parts) -> Option<BTreeMap<String, String>> {
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect(),
     )
+}
+
+/// The redirect target for a path and query: always a path on this host (leading
+/// slashes and backslashes collapsed, so `//evil.example` cannot become a
+/// scheme-relative URL).
+fn safe_location(path_and_query: &str) -> String {
+    let rest = path_and_query.trim_start_matches(['/', '\\']);
+    format!("/{rest}")
 }
 
 fn mount_failed() -> Response {
@@ -325,8 +345,8 @@ where
         ))
     } else if page.errors.is_empty() {
         let mut r = text(StatusCode::SEE_OTHER, "");
-        let location = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        if let Ok(v) = HeaderValue::from_str(location) {
+        let location = safe_location(parts.uri.path_and_query().map_or("/", |pq| pq.as_str()));
+        if let Ok(v) = HeaderValue::from_str(&location) {
             r.headers_mut().insert(LOCATION, v);
         }
         if !page.flash.is_empty() {
@@ -410,6 +430,14 @@ mod tests {
             Some(&list),
             true
         ));
+    }
+
+    #[test]
+    fn redirects_stay_on_this_host() {
+        assert_eq!(safe_location("/a?b=1"), "/a?b=1");
+        assert_eq!(safe_location("//evil.example/x"), "/evil.example/x");
+        assert_eq!(safe_location("/\\evil.example"), "/evil.example");
+        assert_eq!(safe_location(""), "/");
     }
 
     #[test]

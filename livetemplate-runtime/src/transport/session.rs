@@ -86,10 +86,13 @@ pub trait Authenticator: Send + Sync + 'static {
     fn identify(&self, req: &Parts) -> Result<Identity, AuthError>;
 }
 
+/// A credential check: `(user, password) -> accepted`.
+type CredentialCheck = Box<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
 /// HTTP Basic authentication with a credential check; the group is the user name.
 pub struct BasicAuth {
     realm: String,
-    check: Box<dyn Fn(&str, &str) -> bool + Send + Sync>,
+    check: CredentialCheck,
 }
 
 impl BasicAuth {
