@@ -27,9 +27,9 @@ use serde_json::Value;
 use super::live::{error_message, update_message, Meta, Page, Shared};
 use super::page::document;
 use super::session::{cookie, forwarded_proto, identify, AuthError, Who, FLASH_COOKIE};
-use super::{full_json, parse_form_post, parse_message, BoxError, Response};
+use super::{full_json, parse_post_body, BoxError, Response};
 use crate::context::ConnectKind;
-use crate::controller::Controller;
+use crate::controller::{resolve_action, ActionKind, Controller};
 use crate::error::GENERAL_ERROR_KEY;
 
 /// A response with a body and content type.
@@ -281,26 +281,22 @@ where
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let is_json_body = {
-        let ct = content_type
+        .and_then(|v| v.to_str().ok());
+    let is_json_body = content_type.is_none_or(|ct| {
+        let essence = ct
             .split(';')
             .next()
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        ct == "application/json" || ct.ends_with("+json")
-    };
+        essence == "application/json" || essence.ends_with("+json")
+    });
     let json_reply = wants_json(&parts) || is_json_body;
-    let parsed = if is_json_body {
-        match std::str::from_utf8(&body) {
-            Ok(text) => parse_message(text, opts.max_message_size).map_err(|e| e.to_string()),
-            Err(_) => Err("body is not UTF-8".to_string()),
-        }
-    } else {
-        parse_form_post(content_type, &body, opts.max_message_size).map_err(|e| e.to_string())
+    let known = |name: &str| {
+        resolve_action(C::ACTIONS, name).is_some_and(|i| C::ACTIONS[i].kind == ActionKind::Client)
     };
+    let parsed = parse_post_body(content_type, &body, opts.max_message_size, &known)
+        .map_err(|e| e.to_string());
     let mut msg = match parsed {
         Ok(m) => m,
         Err(e) if json_reply => {

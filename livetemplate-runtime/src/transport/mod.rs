@@ -46,7 +46,7 @@ pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, S
 
 #[doc(hidden)]
 pub use standin::Template;
-use standin::{diff, full_json, parse_form_post, parse_message, ActionMessage, RenderError};
+use standin::{diff, full_json, parse_message, parse_post_body, ActionMessage, RenderError};
 
 /// What the handler answers with.
 pub type Response = ::http::Response<http_body_util::Full<bytes::Bytes>>;

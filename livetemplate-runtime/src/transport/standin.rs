@@ -206,6 +206,7 @@ pub struct ActionMessage {
     pub action: String,
     pub data: Map<String, Value>,
     pub submitter: Option<String>,
+    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,19 +245,27 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
         action,
         data,
         submitter,
+        extra: Map::new(),
     })
 }
 
-pub fn parse_form_post(
-    content_type: &str,
+pub fn parse_post_body(
+    content_type: Option<&str>,
     body: &[u8],
     max_len: usize,
+    _known: &dyn Fn(&str) -> bool,
 ) -> Result<ActionMessage, InputError> {
     if body.len() > max_len {
         return Err(InputError::TooLarge {
             len: body.len(),
             max: max_len,
         });
+    }
+    let content_type = content_type.unwrap_or("application/json");
+    if content_type.starts_with("application/json") {
+        let text =
+            std::str::from_utf8(body).map_err(|_| InputError::Malformed("not UTF-8".into()))?;
+        return parse_message(text, max_len);
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(InputError::Malformed(format!(
@@ -288,5 +297,6 @@ pub fn parse_form_post(
         action,
         data,
         submitter: None,
+        extra: Map::new(),
     })
 }
