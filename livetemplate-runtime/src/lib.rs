@@ -17,6 +17,7 @@ pub mod context;
 pub mod controller;
 pub mod error;
 pub mod input;
+pub mod pubsub;
 pub mod store;
 pub mod template;
 pub mod transport;
