@@ -44,9 +44,10 @@ pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Re
 pub use serve::{serve, serve_listener, App};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
 
+use crate::input::{parse_message, parse_post_body, ActionMessage};
 #[doc(hidden)]
 pub use standin::Template;
-use standin::{diff, full_json, parse_message, parse_post_body, ActionMessage, RenderError};
+use standin::{diff, full_json, RenderError};
 
 /// What the handler answers with.
 pub type Response = ::http::Response<http_body_util::Full<bytes::Bytes>>;
