@@ -178,6 +178,28 @@ async fn json_get_and_post_answer_full_trees() {
 }
 
 #[tokio::test]
+async fn http_action_data_merges_the_query_and_the_body_wins() {
+    let addr = start(counter()).await;
+    let json = [JSON, ("Content-Type", "application/json")];
+    let from_query = request(
+        addr,
+        "POST",
+        "/?to=5",
+        &json,
+        r#"{"action":"set","data":{}}"#,
+    )
+    .await;
+    assert!(
+        from_query.body.contains(r#""0":"5""#),
+        "{}",
+        from_query.body
+    );
+    let body = r#"{"action":"set","data":{"to":7}}"#;
+    let from_body = request(addr, "POST", "/?to=5", &json, body).await;
+    assert!(from_body.body.contains(r#""0":"7""#), "{}", from_body.body);
+}
+
+#[tokio::test]
 async fn capabilities_on_json_initial_tree() {
     let addr = start(LiveHandler::new(Counter::<true>::default(), template())).await;
     let get = request(addr, "GET", "/", &[JSON], "").await;
@@ -384,4 +406,31 @@ async fn custom_layout_and_self_hosted_assets() {
         404
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn app_serves_several_pages() {
+    let other = Template::builder("other", "<h1>Other {{count}}</h1>")
+        .build()
+        .expect("template");
+    let app = livetemplate_runtime::transport::App::new()
+        .page("/", counter())
+        .page(
+            "/other",
+            LiveHandler::new(Counter::<false>::default(), other),
+        );
+    let addr = start(app).await;
+    let main = request(addr, "GET", "/?start=2", &[HTML], "").await;
+    assert!(main.body.contains("<p>Count: 2</p>"), "{}", main.body);
+    let other = request(addr, "GET", "/other?start=3", &[HTML], "").await;
+    assert!(other.body.contains("<h1>Other 3</h1>"), "{}", other.body);
+    assert_eq!(
+        request(addr, "GET", "/missing", &[HTML], "").await.status,
+        404
+    );
+    let mut ws = connect(addr, "/other?start=4", "").await;
+    assert_eq!(
+        recv(&mut ws).await,
+        r#"{"tree":{"s":["<h1>Other ","</h1>"],"0":"4"},"meta":{"success":true,"errors":{}}}"#
+    );
 }
