@@ -58,6 +58,8 @@ CONNECT OPTIONS:
 
 NOOP-SERVER OPTIONS:
   --port P              port on 127.0.0.1 [default: $PORT, else 8080]
+  --ws-read-buffer B    WebSocket read buffer per connection, bytes [default: 4096; tungstenite's own
+                        default is 131072]
 
 DUR is a number with an optional unit: 500ms, 10s, 2m (plain numbers are seconds).
 ";
@@ -131,6 +133,8 @@ pub enum Mode {
     NoopServer {
         /// Port to bind on 127.0.0.1.
         port: Option<u16>,
+        /// WebSocket read buffer per connection, bytes.
+        read_buffer: usize,
     },
     /// Print usage.
     Help,
@@ -228,7 +232,10 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             count: 200,
             warmup: 10,
         }),
-        "noop-server" => Mode::NoopServer { port: None },
+        "noop-server" => Mode::NoopServer {
+            port: None,
+            read_buffer: crate::noop_server::DEFAULT_READ_BUFFER,
+        },
         "help" | "--help" | "-h" => Mode::Help,
         other => {
             return Err(BenchError::Usage(format!(
@@ -301,7 +308,16 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             ("--warmup", Mode::Connect(c)) => {
                 c.warmup = parse_num::<usize>(opt, value)?.min(MAX_CONNECTS)
             }
-            ("--port", Mode::NoopServer { port }) => *port = Some(parse_num(opt, value)?),
+            ("--port", Mode::NoopServer { port, .. }) => *port = Some(parse_num(opt, value)?),
+            ("--ws-read-buffer", Mode::NoopServer { read_buffer, .. }) => {
+                let n: usize = parse_num(opt, value)?;
+                if !(64..=16 * 1024 * 1024).contains(&n) {
+                    return Err(BenchError::Usage(format!(
+                        "{opt}: between 64 and 16777216 bytes"
+                    )));
+                }
+                *read_buffer = n;
+            }
             _ => {
                 return Err(BenchError::Usage(format!(
                     "unknown option `{opt}` for mode `{mode_name}` (try `help`)"
@@ -378,6 +394,7 @@ mod tests {
             "connect --clickers 3",
             "connect --count",
             "noop-server --port 70000",
+            "noop-server --ws-read-buffer 1",
             "frobnicate",
             "clicks --threads 0",
         ] {

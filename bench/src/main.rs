@@ -56,7 +56,7 @@ fn run(cli: Cli, argv: &[String]) -> Result<(), BenchError> {
     rt.block_on(async move {
         match cli.mode {
             Mode::Help => Ok(()),
-            Mode::NoopServer { port } => run_noop(port).await,
+            Mode::NoopServer { port, read_buffer } => run_noop(port, read_buffer).await,
             Mode::Clicks(a) => run_clicks(&cli.common, a, &command).await,
             Mode::Idle(a) => run_idle(&cli.common, a, &command, nofile as u64).await,
             Mode::Connect(a) => run_connect(&cli.common, a, &command).await,
@@ -64,7 +64,7 @@ fn run(cli: Cli, argv: &[String]) -> Result<(), BenchError> {
     })
 }
 
-async fn run_noop(port: Option<u16>) -> Result<(), BenchError> {
+async fn run_noop(port: Option<u16>, read_buffer: usize) -> Result<(), BenchError> {
     let port = match port {
         Some(p) => p,
         None => match std::env::var("PORT") {
@@ -74,7 +74,8 @@ async fn run_noop(port: Option<u16>) -> Result<(), BenchError> {
             Err(_) => 8080,
         },
     };
-    let (addr, server) = noop_server::start(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let (addr, server) =
+        noop_server::start(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), read_buffer).await?;
     println!("noop server listening on http://{addr}/");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -23,7 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -44,24 +44,34 @@ const PAGE: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>no
 <div data-lvt-id=\"lvt-noop\" data-lvt-loading=\"true\"><main><h1>Counter: 0</h1><form method=\"POST\">\
 <button name=\"increment\">+1</button></form></main></div></body></html>";
 
-/// Binds `addr` and serves forever on a spawned task; returns the bound address and the accept loop's handle
-/// (abort it to stop accepting).
-pub async fn start(addr: SocketAddr) -> Result<(SocketAddr, JoinHandle<()>), BenchError> {
+/// Default WebSocket read buffer of the no-op server, bytes.
+///
+/// tungstenite's own default (128 KiB, allocated per connection up front) costs about 130 KB of resident
+/// memory per idle connection, which would hide everything else; a small buffer is what a memory-conscious
+/// server uses, so it is the fairer floor.
+pub const DEFAULT_READ_BUFFER: usize = 4 * 1024;
+
+/// Binds `addr` and serves forever on a spawned task with a WebSocket read buffer of `read_buffer` bytes;
+/// returns the bound address and the accept loop's handle (abort it to stop accepting).
+pub async fn start(
+    addr: SocketAddr,
+    read_buffer: usize,
+) -> Result<(SocketAddr, JoinHandle<()>), BenchError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| BenchError::io(format!("binding {addr}"), e))?;
     let local = listener
         .local_addr()
         .map_err(|e| BenchError::io("reading the bound address", e))?;
-    Ok((local, tokio::spawn(serve(listener))))
+    Ok((local, tokio::spawn(serve(listener, read_buffer))))
 }
 
 /// Accepts connections on `listener` forever.
-pub async fn serve(listener: TcpListener) {
+pub async fn serve(listener: TcpListener, read_buffer: usize) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream));
+                tokio::spawn(serve_connection(stream, read_buffer));
             }
             Err(e) => {
                 // Typically EMFILE: back off instead of spinning.
@@ -72,12 +82,15 @@ pub async fn serve(listener: TcpListener) {
     }
 }
 
-async fn serve_connection(stream: TcpStream) {
+async fn serve_connection(stream: TcpStream, read_buffer: usize) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "set_nodelay failed");
     }
     let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service_fn(handle))
+        .serve_connection(
+            TokioIo::new(stream),
+            service_fn(move |req| handle(req, read_buffer)),
+        )
         .with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!(error = %e, "connection error");
@@ -127,7 +140,10 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     res
 }
 
-async fn handle(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    mut req: Request<Incoming>,
+    read_buffer: usize,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let fresh_cookie = (!has_session_cookie(&req)).then(set_cookie_value).flatten();
     let mut res = if is_upgrade(&req) {
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
@@ -141,7 +157,7 @@ async fn handle(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
                     let ws = WebSocketStream::from_raw_socket(
                         TokioIo::new(upgraded),
                         Role::Server,
-                        None,
+                        Some(WebSocketConfig::default().read_buffer_size(read_buffer)),
                     )
                     .await;
                     run_socket(ws).await;

@@ -103,7 +103,7 @@ pub fn idle_table(rows: &[IdleReport]) -> String {
     for r in rows {
         let _ = writeln!(
             out,
-            "{:>11} {:>8.2} {:>9.0} {:>14} {:>13} {:>12} {:>10} {:>12.0}",
+            "{:>11} {:>8.2} {:>9.0} {:>14} {:>13} {:>12} {:>14} {:>13.0}",
             r.connections,
             r.open_s,
             r.connects_per_s,

@@ -15,9 +15,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 async fn noop_target() -> (Target, tokio::task::JoinHandle<()>) {
-    let (addr, handle) = noop_server::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .expect("bind the no-op server");
+    let (addr, handle) = noop_server::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        noop_server::DEFAULT_READ_BUFFER,
+    )
+    .await
+    .expect("bind the no-op server");
     let target =
         Target::parse(&format!("http://127.0.0.1:{}/counter", addr.port())).expect("target");
     (target, handle)
