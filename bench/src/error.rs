@@ -73,6 +73,18 @@ pub enum BenchError {
     /// The server closed the connection.
     #[error("server closed the connection while {0}")]
     Closed(String),
+    /// One clicker of a clicks run failed; the run is aborted.
+    #[error("clicker {index}: {source}")]
+    Clicker {
+        /// Which clicker (0-based).
+        index: usize,
+        /// What went wrong.
+        #[source]
+        source: Box<BenchError>,
+    },
+    /// A task of the load generator itself failed (a bug, not the server's fault).
+    #[error("internal task failed: {0}")]
+    Task(String),
     /// The server process could not be started or observed.
     #[error("server process: {0}")]
     Process(String),

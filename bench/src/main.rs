@@ -144,7 +144,7 @@ fn emit<T: serde::Serialize>(
             results,
         };
         let line = serde_json::to_string(&record)
-            .map_err(|e| BenchError::Process(format!("cannot serialize results: {e}")))?;
+            .map_err(|e| BenchError::Task(format!("cannot serialize results: {e}")))?;
         println!("{line}");
     }
     Ok(())

@@ -90,14 +90,14 @@ pub fn idle_table(rows: &[IdleReport]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>11} {:>8} {:>9} {:>13} {:>13} {:>12} {:>10} {:>12}",
+        "{:>11} {:>8} {:>9} {:>14} {:>13} {:>12} {:>14} {:>13}",
         "connections",
         "open s",
         "conn/s",
         "rss before MiB",
         "rss after MiB",
         "bytes/conn",
-        "p99 µs",
+        "conn p99 µs",
         "first frame B"
     );
     for r in rows {

@@ -145,11 +145,14 @@ pub async fn run(target: &Target, cfg: &ClicksConfig) -> Result<ClicksReport, Be
             Ok(Ok(done)) => done,
             Ok(Err((i, e))) => {
                 tasks.abort_all();
-                return Err(BenchError::Process(format!("clicker {i} failed: {e}")));
+                return Err(BenchError::Clicker {
+                    index: i,
+                    source: Box::new(e),
+                });
             }
             Err(e) => {
                 tasks.abort_all();
-                return Err(BenchError::Process(format!("clicker task failed: {e}")));
+                return Err(BenchError::Task(e.to_string()));
             }
         };
         rtt.merge(&r.rtt);

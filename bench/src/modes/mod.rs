@@ -50,8 +50,7 @@ pub async fn open_many(
                 }
             }
             Err(e) => {
-                first_error
-                    .get_or_insert(BenchError::Process(format!("connection task failed: {e}")));
+                first_error.get_or_insert(BenchError::Task(e.to_string()));
             }
         }
     }
