@@ -113,6 +113,12 @@ function runCase(input, index) {
   return { case: index, name, ok: true, steps: input.steps.length };
 }
 
+// The reader may close its end early (e.g. a test process exiting): not an error here.
+process.stdout.on("error", (err) => {
+  if (err && err.code === "EPIPE") process.exit(process.exitCode || 0);
+  throw err;
+});
+
 async function main() {
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   let index = 0;
