@@ -63,8 +63,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::json::{
-    is_blanked, write_items, write_key, write_node, write_range, write_slot,
-    write_str, write_text, Prior,
+    is_blanked, write_items, write_key, write_node, write_range, write_slot, write_str, write_text,
+    Prior,
 };
 use super::{same_statics, Item, Node, Range, Slot};
 
@@ -113,7 +113,7 @@ fn write_partial(old: &[Slot], new: &[Slot], out: &mut String) -> bool {
         }
         write_key(k, out);
         let written = match old.get(k) {
-            Some(o) => o != n && write_slot_diff(o, n, out),
+            Some(o) => write_slot_diff(o, n, out),
             None => {
                 write_slot(n, Prior::Nothing, out);
                 true
@@ -186,16 +186,26 @@ impl Hasher for KeyHasher {
 
 type KeyMap<'a> = HashMap<&'a str, usize, BuildHasherDefault<KeyHasher>>;
 
-/// Whether an item can be addressed by key: non-empty, and for keyed ranges the key
-/// slot holds exactly the key as text (what the client reads through `m.idKey`).
-fn item_ok(range: &Range, item: &Item, slot_count: usize) -> bool {
-    if item.key.is_empty() || item.slots.len() != slot_count {
-        return false;
-    }
+/// The key the client reads for an item: `_k` for unkeyed ranges, the key slot's text
+/// for keyed ones (`None` when that slot is not text).
+fn client_key<'a>(range: &Range, item: &'a Item) -> Option<&'a str> {
     match range.key_slot {
-        None => true,
-        Some(k) => matches!(item.slots.get(k), Some(Slot::Text(t)) if *t == item.key && !is_blanked(t)),
+        None => Some(&item.key),
+        Some(k) => match item.slots.get(k) {
+            Some(Slot::Text(t)) => Some(t),
+            _ => None,
+        },
     }
+}
+
+/// Whether the client can address `item` by `item.key`: the key is non-empty and is
+/// exactly what the client reads (for keyed ranges, the key slot's text, sent as a
+/// string), and the item has one slot per statics gap.
+fn item_ok(range: &Range, item: &Item, slot_count: usize) -> bool {
+    !item.key.is_empty()
+        && item.slots.len() == slot_count
+        && (range.key_slot.is_none()
+            || client_key(range, item).is_some_and(|k| k == item.key && !is_blanked(k)))
 }
 
 /// Index of every key; `None` when a key is duplicated or an item is unusable.
@@ -209,6 +219,20 @@ fn index_keys(range: &Range, slot_count: usize) -> Option<KeyMap<'_>> {
     Some(map)
 }
 
+/// Whether `key` finds exactly one item of `range` on the client (which takes the first
+/// match). Unkeyed items without `_k` would be looked up another way: refused.
+fn unique_on_client(range: &Range, key: &str) -> bool {
+    let mut hits = 0;
+    for item in &range.items {
+        match client_key(range, item) {
+            Some(k) if k == key => hits += 1,
+            Some("") if range.key_slot.is_none() => return false,
+            _ => {}
+        }
+    }
+    hits == 1
+}
+
 /// Write the change from range `old` to range `new`: ops, the complete range, or
 /// nothing (false).
 fn write_range_diff(old: &Range, new: &Range, out: &mut String) -> bool {
@@ -217,89 +241,165 @@ fn write_range_diff(old: &Range, new: &Range, out: &mut String) -> bool {
         return true;
     }
     let slot_count = new.statics.len().saturating_sub(1);
-    let same_keys = old.items.len() == new.items.len()
-        && old.items.iter().zip(&new.items).all(|(o, n)| o.key == n.key);
-    if same_keys {
-        // Only updates. Old keys equal new keys, so checking `new` checks both.
-        if index_keys(new, slot_count).is_none()
-            || !old.items.iter().all(|o| o.slots.len() == slot_count)
-        {
-            write_range(new, out);
-            return true;
-        }
-        let start = out.len();
-        out.push('[');
-        let mut any = false;
-        for (o, n) in old.items.iter().zip(&new.items) {
+    if old.items.len() == new.items.len() {
+        // The common case: same keys in the same order, a few items changed. One pass
+        // finds out, without hashing.
+        let mut changed = Vec::new();
+        let mut same_keys = true;
+        for (i, (o, n)) in old.items.iter().zip(&new.items).enumerate() {
+            if o.key != n.key {
+                same_keys = false;
+                break;
+            }
             if o.slots != n.slots {
-                any |= write_update_op(o, n, any, out);
+                changed.push(i);
             }
         }
-        if any {
-            out.push(']');
-        } else {
-            out.truncate(start);
+        if same_keys {
+            return write_updates_in_place(old, new, &changed, slot_count, out);
         }
-        return any;
     }
+    write_list_ops(old, new, slot_count, out)
+}
 
-    let (Some(old_index), Some(new_index)) =
-        (index_keys(old, slot_count), index_keys(new, slot_count))
-    else {
+/// Same keys in the same order: `u` ops for the `changed` positions.
+fn write_updates_in_place(
+    old: &Range,
+    new: &Range,
+    changed: &[usize],
+    slot_count: usize,
+    out: &mut String,
+) -> bool {
+    if changed.is_empty() {
+        return false;
+    }
+    // Every updated item must be addressable, by a key that is unique on the client.
+    // A few updates: scan the list per key; many: index it.
+    let addressable = if changed.len() <= 8 {
+        changed.iter().all(|&i| {
+            let (o, n) = (&old.items[i], &new.items[i]);
+            item_ok(old, o, slot_count)
+                && item_ok(new, n, slot_count)
+                && unique_on_client(old, &o.key)
+        })
+    } else {
+        index_keys(old, slot_count).is_some()
+            && new.items.iter().all(|n| item_ok(new, n, slot_count))
+    };
+    if !addressable {
+        write_range(new, out);
+        return true;
+    }
+    let start = out.len();
+    out.push('[');
+    let mut any = false;
+    for &i in changed {
+        any |= write_update_op(&old.items[i], &new.items[i], any, out);
+    }
+    if any {
+        out.push(']');
+    } else {
+        out.truncate(start);
+    }
+    any
+}
+
+/// Marks a new item in the old-position table.
+const NEW_ITEM: usize = usize::MAX;
+
+/// For each new item, its position in `old` (or [`NEW_ITEM`]); `None` when keys are
+/// duplicated or an item is not addressable.
+fn match_items(old: &Range, new: &Range, slot_count: usize) -> Option<Vec<usize>> {
+    let old_index = index_keys(old, slot_count)?;
+    let mut seen = vec![false; old.items.len()];
+    let mut fresh = KeyMap::default();
+    let mut old_pos = Vec::with_capacity(new.items.len());
+    for (j, n) in new.items.iter().enumerate() {
+        if !item_ok(new, n, slot_count) {
+            return None;
+        }
+        match old_index.get(n.key.as_str()) {
+            Some(&i) => {
+                if std::mem::replace(&mut seen[i], true) {
+                    return None;
+                }
+                old_pos.push(i);
+            }
+            None => {
+                if fresh.insert(n.key.as_str(), j).is_some() {
+                    return None;
+                }
+                old_pos.push(NEW_ITEM);
+            }
+        }
+    }
+    Some(old_pos)
+}
+
+/// Keys were added, removed or moved: `r`, `u`, insertions, then `o` if needed.
+fn write_list_ops(old: &Range, new: &Range, slot_count: usize, out: &mut String) -> bool {
+    let Some(old_pos) = match_items(old, new, slot_count) else {
         write_range(new, out);
         return true;
     };
-    let survivors = new.items.iter().filter(|n| old_index.contains_key(n.key.as_str())).count();
+    let mut survives = vec![false; old.items.len()];
+    let mut survivors = 0;
+    for &i in old_pos.iter().filter(|&&i| i != NEW_ITEM) {
+        survives[i] = true;
+        survivors += 1;
+    }
     if survivors == 0 && !old.items.is_empty() {
         write_range(new, out);
         return true;
     }
+    let inserted = new.items.len() - survivors;
 
     out.push('[');
     let mut any = false;
     // 1. Removals, in old order.
-    for o in &old.items {
-        if !new_index.contains_key(o.key.as_str()) {
-            if any {
-                out.push(',');
-            }
-            out.push_str("[\"r\",");
-            write_str(&o.key, out);
-            out.push(']');
-            any = true;
+    for (o, _) in old.items.iter().zip(&survives).filter(|(_, s)| !**s) {
+        if any {
+            out.push(',');
         }
+        out.push_str("[\"r\",");
+        write_str(&o.key, out);
+        out.push(']');
+        any = true;
     }
     // 2. Updates, in new order; also find whether the survivors moved.
     let mut last_old = None;
     let mut moved = false;
-    for n in &new.items {
-        if let Some(&i) = old_index.get(n.key.as_str()) {
-            let o = &old.items[i];
-            if o.slots != n.slots {
-                any |= write_update_op(o, n, any, out);
-            }
-            if last_old.is_some_and(|last| i < last) {
-                moved = true;
-            }
-            last_old = Some(i);
+    for (n, &i) in new
+        .items
+        .iter()
+        .zip(&old_pos)
+        .filter(|(_, i)| **i != NEW_ITEM)
+    {
+        let o = &old.items[i];
+        if o.slots != n.slots {
+            any |= write_update_op(o, n, any, out);
         }
+        moved |= last_old.is_some_and(|last| i < last);
+        last_old = Some(i);
     }
     // 3./4. Insertions, then the order.
-    let is_new = |n: &Item| !old_index.contains_key(n.key.as_str());
+    let items = &new.items;
     if moved {
-        if survivors < new.items.len() {
+        if inserted > 0 {
             if any {
                 out.push(',');
             }
             out.push_str("[\"a\",");
-            write_items(new, new.items.iter().filter(|n| is_new(n)), out);
+            let fresh = items.iter().zip(&old_pos).filter(|(_, i)| **i == NEW_ITEM);
+            write_items(new, fresh.map(|(n, _)| n), out);
             out.push(']');
+            any = true;
         }
-        if any || survivors < new.items.len() {
+        if any {
             out.push(',');
         }
         out.push_str("[\"o\",[");
-        for (i, n) in new.items.iter().enumerate() {
+        for (i, n) in items.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -308,30 +408,30 @@ fn write_range_diff(old: &Range, new: &Range, out: &mut String) -> bool {
         out.push_str("]]");
         any = true;
     } else {
-        let items = &new.items;
-        let mut i = 0;
-        while i < items.len() {
-            if !is_new(&items[i]) {
-                i += 1;
+        let mut j = 0;
+        while j < items.len() {
+            if old_pos[j] != NEW_ITEM {
+                j += 1;
                 continue;
             }
-            let run_start = i;
-            while i < items.len() && is_new(&items[i]) {
-                i += 1;
+            let run_start = j;
+            while j < items.len() && old_pos[j] == NEW_ITEM {
+                j += 1;
             }
             if any {
                 out.push(',');
             }
-            if i == items.len() {
+            if j == items.len() {
                 out.push_str("[\"a\",");
             } else if run_start == 0 {
                 out.push_str("[\"p\",");
             } else {
+                // The item before a maximal run of new items is a survivor.
                 out.push_str("[\"i\",");
                 write_str(&items[run_start - 1].key, out);
                 out.push(',');
             }
-            write_items(new, items[run_start..i].iter(), out);
+            write_items(new, items[run_start..j].iter(), out);
             out.push(']');
             any = true;
         }
@@ -339,7 +439,7 @@ fn write_range_diff(old: &Range, new: &Range, out: &mut String) -> bool {
     if any {
         out.push(']');
     } else {
-        // `any` is false only when nothing was written after the '['.
+        // Nothing was written after the '['.
         out.pop();
     }
     any
@@ -373,7 +473,11 @@ mod tests {
     // ---- a small tree builder -------------------------------------------------------
 
     fn st(parts: &[&str]) -> crate::tree::Statics {
-        parts.iter().map(|s| Box::<str>::from(*s)).collect::<Vec<_>>().into()
+        parts
+            .iter()
+            .map(|s| Box::<str>::from(*s))
+            .collect::<Vec<_>>()
+            .into()
     }
 
     fn t(s: &str) -> Slot {
@@ -381,8 +485,15 @@ mod tests {
     }
 
     fn node(statics: &[&str], slots: Vec<Slot>) -> Node {
-        assert_eq!(statics.len(), slots.len() + 1, "builder: statics/slots mismatch");
-        Node { statics: st(statics), slots }
+        assert_eq!(
+            statics.len(),
+            slots.len() + 1,
+            "builder: statics/slots mismatch"
+        );
+        Node {
+            statics: st(statics),
+            slots,
+        }
     }
 
     fn root(slots: Vec<Slot>) -> Node {
@@ -400,7 +511,10 @@ mod tests {
             statics: Arc::clone(statics),
             items: rows
                 .iter()
-                .map(|(k, v)| Item { key: (*k).to_owned(), slots: vec![t(k), t(v)] })
+                .map(|(k, v)| Item {
+                    key: (*k).to_owned(),
+                    slots: vec![t(k), t(v)],
+                })
                 .collect(),
             key_slot: Some(0),
         })
@@ -416,7 +530,10 @@ mod tests {
             items: values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Item { key: i.to_string(), slots: vec![t(v)] })
+                .map(|(i, v)| Item {
+                    key: i.to_string(),
+                    slots: vec![t(v)],
+                })
                 .collect(),
             key_slot: None,
         })
@@ -451,7 +568,9 @@ mod tests {
     }
 
     fn check_object(o: &serde_json::Map<String, Value>, path: &str) -> Result<(), String> {
-        let statics = o.get("s").map(|s| s.as_array().ok_or(format!("{path}: s not an array")));
+        let statics = o
+            .get("s")
+            .map(|s| s.as_array().ok_or(format!("{path}: s not an array")));
         if let Some(statics) = statics {
             let statics = statics?;
             if statics.iter().any(|s| !s.is_string()) {
@@ -466,7 +585,9 @@ mod tests {
                 return Ok(());
             }
             for k in 0..gaps {
-                let v = o.get(&k.to_string()).ok_or(format!("{path}: node with s lacks slot {k}"))?;
+                let v = o
+                    .get(&k.to_string())
+                    .ok_or(format!("{path}: node with s lacks slot {k}"))?;
                 check_wire(v, &format!("{path}.{k}"))?;
             }
             return Ok(());
@@ -481,9 +602,13 @@ mod tests {
     }
 
     fn check_item(item: &Value, gaps: usize, keyed: bool, path: &str) -> Result<(), String> {
-        let o = item.as_object().ok_or(format!("{path}: item is not an object"))?;
+        let o = item
+            .as_object()
+            .ok_or(format!("{path}: item is not an object"))?;
         for k in 0..gaps {
-            let v = o.get(&k.to_string()).ok_or(format!("{path}: new item lacks slot {k}"))?;
+            let v = o
+                .get(&k.to_string())
+                .ok_or(format!("{path}: new item lacks slot {k}"))?;
             check_wire(v, &format!("{path}.{k}"))?;
         }
         if !keyed && !o.get("_k").is_some_and(Value::is_string) {
@@ -495,7 +620,10 @@ mod tests {
     fn check_ops(ops: &[Value], path: &str) -> Result<(), String> {
         for op in ops {
             let op = op.as_array().ok_or(format!("{path}: op is not an array"))?;
-            let letter = op.first().and_then(Value::as_str).ok_or(format!("{path}: op letter"))?;
+            let letter = op
+                .first()
+                .and_then(Value::as_str)
+                .ok_or(format!("{path}: op letter"))?;
             match letter {
                 "r" | "u" | "i" => {
                     if !op.get(1).is_some_and(Value::is_string) {
@@ -503,7 +631,10 @@ mod tests {
                     }
                 }
                 "o" => {
-                    let keys = op.get(1).and_then(Value::as_array).ok_or(format!("{path}: o"))?;
+                    let keys = op
+                        .get(1)
+                        .and_then(Value::as_array)
+                        .ok_or(format!("{path}: o"))?;
                     if !keys.iter().all(Value::is_string) {
                         return Err(format!("{path}: o key is not a string"));
                     }
@@ -525,20 +656,34 @@ mod tests {
 
     /// Apply ops to a key list the way the client does; errors on a missing anchor,
     /// a missing key or an order list that is not a permutation.
-    fn simulate(keys: &[String], ops: &Value, key_of: impl Fn(&Value) -> String) -> Result<Vec<String>, String> {
+    fn simulate(
+        keys: &[String],
+        ops: &Value,
+        key_of: impl Fn(&Value) -> String,
+    ) -> Result<Vec<String>, String> {
         let mut keys = keys.to_vec();
         for op in ops.as_array().ok_or("ops")? {
             let op = op.as_array().ok_or("op")?;
-            let items = |v: &Value| -> Vec<String> { v.as_array().ok_or(()).map(|a| a.iter().map(&key_of).collect()).unwrap_or_default() };
+            let items = |v: &Value| -> Vec<String> {
+                v.as_array()
+                    .ok_or(())
+                    .map(|a| a.iter().map(&key_of).collect())
+                    .unwrap_or_default()
+            };
             match op[0].as_str() {
                 Some("r") => {
                     let k = op[1].as_str().ok_or("r key")?;
-                    let i = keys.iter().position(|x| x == k).ok_or(format!("r: no key {k}"))?;
+                    let i = keys
+                        .iter()
+                        .position(|x| x == k)
+                        .ok_or(format!("r: no key {k}"))?;
                     keys.remove(i);
                 }
                 Some("u") => {
                     let k = op[1].as_str().ok_or("u key")?;
-                    keys.iter().position(|x| x == k).ok_or(format!("u: no key {k}"))?;
+                    keys.iter()
+                        .position(|x| x == k)
+                        .ok_or(format!("u: no key {k}"))?;
                 }
                 Some("a") => keys.extend(items(&op[1])),
                 Some("p") => {
@@ -548,14 +693,21 @@ mod tests {
                 }
                 Some("i") => {
                     let k = op[1].as_str().ok_or("i key")?;
-                    let i = keys.iter().position(|x| x == k).ok_or(format!("i: anchor {k} does not exist"))?;
+                    let i = keys
+                        .iter()
+                        .position(|x| x == k)
+                        .ok_or(format!("i: anchor {k} does not exist"))?;
                     for (j, n) in items(&op[2]).into_iter().enumerate() {
                         keys.insert(i + 1 + j, n);
                     }
                 }
                 Some("o") => {
-                    let order: Vec<String> =
-                        op[1].as_array().ok_or("o")?.iter().map(|v| v.as_str().unwrap_or("").to_owned()).collect();
+                    let order: Vec<String> = op[1]
+                        .as_array()
+                        .ok_or("o")?
+                        .iter()
+                        .map(|v| v.as_str().unwrap_or("").to_owned())
+                        .collect();
                     let mut sorted_a = order.clone();
                     let mut sorted_b = keys.clone();
                     sorted_a.sort();
@@ -572,7 +724,10 @@ mod tests {
     }
 
     fn key_of_slot0(item: &Value) -> String {
-        item.get("0").and_then(Value::as_str).unwrap_or("").to_owned()
+        item.get("0")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
     }
 
     fn keys(v: &[&str]) -> Vec<String> {
@@ -601,7 +756,10 @@ mod tests {
         for json in [full_json(&a), full_json(&b), diff(&a, &b), diff(&b, &a)] {
             check_wire(&parse(&json), "tree").unwrap();
         }
-        assert_eq!(diff(&a, &b), r#"{"0":{"0":"{y}"},"1":{"s":["{{","}}"],"0":"raw"}}"#);
+        assert_eq!(
+            diff(&a, &b),
+            r#"{"0":{"0":"{y}"},"1":{"s":["{{","}}"],"0":"raw"}}"#
+        );
     }
 
     #[test]
@@ -610,7 +768,10 @@ mod tests {
         let a = root(vec![rows(&s, &[("1", "A"), ("2", "B"), ("3", "C")])]);
         let b = root(vec![rows(&s, &[("3", "C"), ("1", "A2"), ("4", "D")])]);
         let json = diff(&a, &b);
-        assert_eq!(json, r#"{"0":[["r","2"],["u","1",{"1":"A2"}],["a",[{"0":"4","1":"D"}]],["o",["3","1","4"]]]}"#);
+        assert_eq!(
+            json,
+            r#"{"0":[["r","2"],["u","1",{"1":"A2"}],["a",[{"0":"4","1":"D"}]],["o",["3","1","4"]]]}"#
+        );
         check_wire(&parse(&json), "tree").unwrap();
         // Unkeyed: _k is a string too.
         let u = root(vec![unkeyed(&st(&["<i>", "</i>"]), &["x", "y"])]);
@@ -631,18 +792,27 @@ mod tests {
         let r = |v: &str| {
             Slot::Range(Range {
                 statics: Arc::clone(&s),
-                items: vec![Item { key: "a".into(), slots: vec![t("a"), inner(v)] }],
+                items: vec![Item {
+                    key: "a".into(),
+                    slots: vec![t("a"), inner(v)],
+                }],
                 key_slot: Some(0),
             })
         };
         assert_eq!(diff(&root(vec![r("x")]), &root(vec![r("x")])), "{}");
-        assert_eq!(diff(&root(vec![r("x")]), &root(vec![r("y")])), r#"{"0":[["u","a",{"1":{"0":"y"}}]]}"#);
+        assert_eq!(
+            diff(&root(vec![r("x")]), &root(vec![r("y")])),
+            r#"{"0":[["u","a",{"1":{"0":"y"}}]]}"#
+        );
     }
 
     #[test]
     fn nodes_with_statics_carry_all_slots() {
         let a = root(vec![Slot::Node(node(&["<b>", "</b>"], vec![t("1")]))]);
-        let b = root(vec![Slot::Node(node(&["<i>", "|", "</i>"], vec![t("1"), t("2")]))]);
+        let b = root(vec![Slot::Node(node(
+            &["<i>", "|", "</i>"],
+            vec![t("1"), t("2")],
+        ))]);
         let json = diff(&a, &b);
         assert_eq!(json, r#"{"0":{"s":["<i>","|","</i>"],"0":"1","1":"2"}}"#);
         check_wire(&parse(&json), "tree").unwrap();
@@ -659,9 +829,20 @@ mod tests {
             key: k.into(),
             slots: vec![t(k), Slot::Node(node(&["<b>", "</b>"], vec![t(v)]))],
         };
-        let r = |items: Vec<Item>| Slot::Range(Range { statics: Arc::clone(&s), items, key_slot: Some(0) });
+        let r = |items: Vec<Item>| {
+            Slot::Range(Range {
+                statics: Arc::clone(&s),
+                items,
+                key_slot: Some(0),
+            })
+        };
         let a = root(vec![r(vec![item("a", "A")])]);
-        let b = root(vec![r(vec![item("z", "Z"), item("a", "A"), item("m", "M"), item("y", "Y")])]);
+        let b = root(vec![r(vec![
+            item("z", "Z"),
+            item("a", "A"),
+            item("m", "M"),
+            item("y", "Y"),
+        ])]);
         let json = diff(&a, &b);
         assert_eq!(
             json,
@@ -690,7 +871,8 @@ mod tests {
             let b = root(vec![rows_of(after)]);
             let v = parse(&diff(&a, &b));
             check_wire(&v, "tree").unwrap();
-            let got = simulate(&keys(before), &v["0"], key_of_slot0).unwrap_or_else(|e| panic!("{before:?} → {after:?}: {e}"));
+            let got = simulate(&keys(before), &v["0"], key_of_slot0)
+                .unwrap_or_else(|e| panic!("{before:?} → {after:?}: {e}"));
             assert_eq!(got, keys(after), "{before:?} → {after:?}: {v}");
         }
     }
@@ -708,11 +890,15 @@ mod tests {
     #[test]
     fn one_changed_row_in_a_thousand_is_one_update_op() {
         let s = li();
-        let data: Vec<(String, String)> = (0..1000).map(|i| (format!("r{i}"), format!("row {i}"))).collect();
+        let data: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("r{i}"), format!("row {i}")))
+            .collect();
         let pairs: Vec<(&str, &str)> = data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let a = root(vec![t("title"), rows(&s, &pairs)]);
         let mut b = a.clone();
-        let Slot::Range(r) = &mut b.slots[1] else { unreachable!() };
+        let Slot::Range(r) = &mut b.slots[1] else {
+            unreachable!()
+        };
         r.items[500].slots[1] = t("changed");
         assert_eq!(diff(&a, &b), r#"{"1":[["u","r500",{"1":"changed"}]]}"#);
         assert_eq!(diff(&a, &a.clone()), "{}");
@@ -735,12 +921,28 @@ mod tests {
         let dup = root(vec![rows(&s, &[("a", "A"), ("a", "B2")])]);
         assert!(diff(&a, &dup).starts_with(r#"{"0":{"s":"#));
         let mut bad = a.clone();
-        let Slot::Range(r) = &mut bad.slots[0] else { unreachable!() };
+        let Slot::Range(r) = &mut bad.slots[0] else {
+            unreachable!()
+        };
         r.items[1].slots[1] = t("B2");
         r.items[1].key = "other".into(); // key no longer matches slot 0
         assert!(diff(&a, &bad).starts_with(r#"{"0":{"s":"#));
         let empty_key = root(vec![rows(&s, &[("", "A"), ("b", "B")])]);
         assert!(diff(&a, &empty_key).starts_with(r#"{"0":{"s":"#));
+        // Same keys in the same order, but one of them twice: a `u` would hit the
+        // first row only.
+        let dup2 = root(vec![rows(&s, &[("a", "A"), ("a", "B3")])]);
+        assert!(diff(&dup, &dup2).starts_with(r#"{"0":{"s":"#));
+        // Many updates at once take the indexing path: same verdict.
+        let many = |v: &str| {
+            let data: Vec<(String, String)> = (0..20)
+                .map(|i| (format!("k{}", i % 19), format!("{v}{i}")))
+                .collect();
+            let pairs: Vec<(&str, &str)> =
+                data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            root(vec![rows(&s, &pairs)])
+        };
+        assert!(diff(&many("x"), &many("y")).starts_with(r#"{"0":{"s":"#));
     }
 
     #[test]
@@ -748,10 +950,18 @@ mod tests {
         let s = li();
         let a = root(vec![rows(&s, &[("a", "A")])]);
         let mut b = a.clone();
-        let Slot::Range(r) = &mut b.slots[0] else { unreachable!() };
+        let Slot::Range(r) = &mut b.slots[0] else {
+            unreachable!()
+        };
         r.key_slot = None;
-        assert_eq!(diff(&a, &b), r#"{"0":{"s":["<li data-key=\"","\">","</li>"],"d":[{"0":"a","1":"A","_k":"a"}]}}"#);
-        let c = root(vec![rows(&st(&["<p data-key=\"", "\">", "</p>"]), &[("a", "A")])]);
+        assert_eq!(
+            diff(&a, &b),
+            r#"{"0":{"s":["<li data-key=\"","\">","</li>"],"d":[{"0":"a","1":"A","_k":"a"}]}}"#
+        );
+        let c = root(vec![rows(
+            &st(&["<p data-key=\"", "\">", "</p>"]),
+            &[("a", "A")],
+        )]);
         assert!(diff(&a, &c).starts_with(r#"{"0":{"s":["<p"#));
     }
 
@@ -760,8 +970,14 @@ mod tests {
         let s = li();
         let a = root(vec![rows(&s, &[("a", "A"), ("b", "B")])]);
         let e = root(vec![rows(&s, &[])]);
-        assert_eq!(diff(&a, &e), r#"{"0":{"s":["<li data-key=\"","\">","</li>"],"d":[],"m":{"idKey":"0"}}}"#);
-        assert_eq!(diff(&e, &a), r#"{"0":[["a",[{"0":"a","1":"A"},{"0":"b","1":"B"}]]]}"#);
+        assert_eq!(
+            diff(&a, &e),
+            r#"{"0":{"s":["<li data-key=\"","\">","</li>"],"d":[],"m":{"idKey":"0"}}}"#
+        );
+        assert_eq!(
+            diff(&e, &a),
+            r#"{"0":[["a",[{"0":"a","1":"A"},{"0":"b","1":"B"}]]]}"#
+        );
     }
 
     #[test]
@@ -769,8 +985,14 @@ mod tests {
         let s = li();
         let n = Slot::Node(node(&["<b>", "</b>"], vec![t("1")]));
         let r = rows(&s, &[("a", "A")]);
-        assert_eq!(diff(&root(vec![n.clone()]), &root(vec![t("x")])), r#"{"0":"x"}"#);
-        assert_eq!(diff(&root(vec![t("x")]), &root(vec![n.clone()])), r#"{"0":{"s":["<b>","</b>"],"0":"1"}}"#);
+        assert_eq!(
+            diff(&root(vec![n.clone()]), &root(vec![t("x")])),
+            r#"{"0":"x"}"#
+        );
+        assert_eq!(
+            diff(&root(vec![t("x")]), &root(vec![n.clone()])),
+            r#"{"0":{"s":["<b>","</b>"],"0":"1"}}"#
+        );
         assert_eq!(
             diff(&root(vec![n]), &root(vec![r.clone()])),
             r#"{"0":{"s":["<li data-key=\"","\">","</li>"],"d":[{"0":"a","1":"A"}],"m":{"idKey":"0"}}}"#
@@ -818,7 +1040,12 @@ mod tests {
             let mut seen = std::collections::HashSet::new();
             v.into_iter()
                 .filter(|(k, _)| seen.insert(*k))
-                .map(|(k, val)| (format!("k{k}"), ["a", "{{b}}", "c\"", "d\n"][val as usize].to_owned()))
+                .map(|(k, val)| {
+                    (
+                        format!("k{k}"),
+                        ["a", "{{b}}", "c\"", "d\n"][val as usize].to_owned(),
+                    )
+                })
                 .collect()
         }
 

@@ -69,16 +69,27 @@ pub fn write_replace(node: &Node, out: &mut String) {
 /// Append `s` to `out` as a JSON string literal (quotes included), escaping `"`, `\`
 /// and control characters.
 pub fn write_str(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
+    // Skip clean 8-byte words first: most text needs no escaping.
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while start + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[start..start + 8]);
+        if word_needs_escape(u64::from_le_bytes(word)) {
+            break;
+        }
+        start += 8;
+    }
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
         let esc = ESCAPE[b as usize];
         if esc == 0 {
             continue;
         }
         // Every escaped byte is ASCII, so `i` is a char boundary.
-        out.push_str(&s[start..i]);
+        out.push_str(&s[copied..i]);
         if esc == b'u' {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
@@ -88,10 +99,23 @@ pub fn write_str(s: &str, out: &mut String) {
             out.push('\\');
             out.push(esc as char);
         }
-        start = i + 1;
+        copied = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(&s[copied..]);
     out.push('"');
+}
+
+/// Whether any byte of `w` is a control character, `"` or `\` (exact: the classic
+/// "has a zero byte" / "has a byte less than n" word tricks).
+fn word_needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    let q = w ^ (LO * u64::from(b'"'));
+    let quote = q.wrapping_sub(LO) & !q & HI;
+    let b = w ^ (LO * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(LO) & !b & HI;
+    (control | quote | backslash) != 0
 }
 
 /// `ESCAPE[b]`: 0 = copy, `u` = `\u00XX`, else the character after the backslash.
@@ -256,9 +280,18 @@ pub(crate) fn write_statics(statics: &Statics, out: &mut String) {
 
 /// Write `"<k>":`.
 pub(crate) fn write_key(k: usize, out: &mut String) {
-    out.push('"');
-    push_usize(k, out);
-    out.push_str("\":");
+    const KEYS: [&str; 16] = [
+        "\"0\":", "\"1\":", "\"2\":", "\"3\":", "\"4\":", "\"5\":", "\"6\":", "\"7\":", "\"8\":",
+        "\"9\":", "\"10\":", "\"11\":", "\"12\":", "\"13\":", "\"14\":", "\"15\":",
+    ];
+    match KEYS.get(k) {
+        Some(key) => out.push_str(key),
+        None => {
+            out.push('"');
+            push_usize(k, out);
+            out.push_str("\":");
+        }
+    }
 }
 
 /// Append the decimal digits of `n`.
@@ -287,7 +320,11 @@ mod tests {
     use std::sync::Arc;
 
     fn statics(parts: &[&str]) -> Statics {
-        parts.iter().map(|s| Box::<str>::from(*s)).collect::<Vec<_>>().into()
+        parts
+            .iter()
+            .map(|s| Box::<str>::from(*s))
+            .collect::<Vec<_>>()
+            .into()
     }
 
     fn text(s: &str) -> Slot {
@@ -298,7 +335,10 @@ mod tests {
     fn escapes_json_strings() {
         let mut out = String::new();
         write_str("a\"b\\c\nd\te\u{1}f\u{7f}é</script>\u{2028}", &mut out);
-        assert_eq!(out, r#""a\"b\\c\nd\te\u0001f"#.to_owned() + "\u{7f}é</script>\u{2028}\"");
+        assert_eq!(
+            out,
+            r#""a\"b\\c\nd\te\u0001f"#.to_owned() + "\u{7f}é</script>\u{2028}\""
+        );
         let back: String = serde_json::from_str(&out).expect("valid JSON");
         assert_eq!(back, "a\"b\\c\nd\te\u{1}f\u{7f}é</script>\u{2028}");
     }
@@ -314,7 +354,10 @@ mod tests {
 
     #[test]
     fn node_with_all_slots() {
-        let inner = Node { statics: statics(&["<b>", "</b>"]), slots: vec![text("x")] };
+        let inner = Node {
+            statics: statics(&["<b>", "</b>"]),
+            slots: vec![text("x")],
+        };
         let node = Node {
             statics: statics(&["<p>", " ", "</p>"]),
             slots: vec![text("1"), Slot::Node(inner)],
@@ -329,10 +372,16 @@ mod tests {
     fn keyed_range_has_id_key_and_no_k() {
         let range = Range {
             statics: statics(&["<li data-key=\"", "\">", "</li>"]),
-            items: vec![Item { key: "a".into(), slots: vec![text("a"), text("Alpha")] }],
+            items: vec![Item {
+                key: "a".into(),
+                slots: vec![text("a"), text("Alpha")],
+            }],
             key_slot: Some(0),
         };
-        let node = Node { statics: statics(&["<ul>", "</ul>"]), slots: vec![Slot::Range(range)] };
+        let node = Node {
+            statics: statics(&["<ul>", "</ul>"]),
+            slots: vec![Slot::Range(range)],
+        };
         assert_eq!(
             full_json(&node),
             r#"{"s":["<ul>","</ul>"],"0":{"s":["<li data-key=\"","\">","</li>"],"d":[{"0":"a","1":"Alpha"}],"m":{"idKey":"0"}}}"#
@@ -344,12 +393,21 @@ mod tests {
         let range = Range {
             statics: statics(&["<i>", "</i>"]),
             items: vec![
-                Item { key: "0".into(), slots: vec![text("x")] },
-                Item { key: "1".into(), slots: vec![text("y")] },
+                Item {
+                    key: "0".into(),
+                    slots: vec![text("x")],
+                },
+                Item {
+                    key: "1".into(),
+                    slots: vec![text("y")],
+                },
             ],
             key_slot: None,
         };
-        let node = Node { statics: statics(&["", ""]), slots: vec![Slot::Range(range)] };
+        let node = Node {
+            statics: statics(&["", ""]),
+            slots: vec![Slot::Range(range)],
+        };
         assert_eq!(
             full_json(&node),
             r#"{"s":["",""],"0":{"s":["<i>","</i>"],"d":[{"0":"x","_k":"0"},{"0":"y","_k":"1"}]}}"#
@@ -358,8 +416,15 @@ mod tests {
 
     #[test]
     fn empty_range_keeps_its_statics() {
-        let range = Range { statics: statics(&["<i>", "</i>"]), items: vec![], key_slot: Some(0) };
-        let node = Node { statics: statics(&["", ""]), slots: vec![Slot::Range(range)] };
+        let range = Range {
+            statics: statics(&["<i>", "</i>"]),
+            items: vec![],
+            key_slot: Some(0),
+        };
+        let node = Node {
+            statics: statics(&["", ""]),
+            slots: vec![Slot::Range(range)],
+        };
         assert_eq!(
             full_json(&node),
             r#"{"s":["",""],"0":{"s":["<i>","</i>"],"d":[],"m":{"idKey":"0"}}}"#
@@ -368,22 +433,41 @@ mod tests {
 
     #[test]
     fn text_the_client_would_blank_is_sent_as_a_node() {
-        let node = Node { statics: statics(&["", ""]), slots: vec![text("{{{{x}}}}")] };
+        let node = Node {
+            statics: statics(&["", ""]),
+            slots: vec![text("{{{{x}}}}")],
+        };
         assert_eq!(
             full_json(&node),
             r#"{"s":["",""],"0":{"s":["{{","}}"],"0":{"s":["{{","}}"],"0":"x"}}}"#
         );
-        let node = Node { statics: statics(&["", ""]), slots: vec![text("{{}}")] };
-        assert_eq!(full_json(&node), r#"{"s":["",""],"0":{"s":["{{","}}"],"0":""}}"#);
+        let node = Node {
+            statics: statics(&["", ""]),
+            slots: vec![text("{{}}")],
+        };
+        assert_eq!(
+            full_json(&node),
+            r#"{"s":["",""],"0":{"s":["{{","}}"],"0":""}}"#
+        );
         // Not blanked: sent as is.
-        let node = Node { statics: statics(&["", ""]), slots: vec![text("{{}")] };
+        let node = Node {
+            statics: statics(&["", ""]),
+            slots: vec![text("{{}")],
+        };
         assert_eq!(full_json(&node), r#"{"s":["",""],"0":"{{}"}"#);
     }
 
     #[test]
     fn replace_json_marks_nodes_containing_ranges() {
-        let range = Range { statics: statics(&["<i>", "</i>"]), items: vec![], key_slot: None };
-        let wrapper = Node { statics: statics(&["<ul>", "</ul>"]), slots: vec![Slot::Range(range)] };
+        let range = Range {
+            statics: statics(&["<i>", "</i>"]),
+            items: vec![],
+            key_slot: None,
+        };
+        let wrapper = Node {
+            statics: statics(&["<ul>", "</ul>"]),
+            slots: vec![Slot::Range(range)],
+        };
         let node = Node {
             statics: statics(&["", "", ""]),
             slots: vec![Slot::Node(wrapper), Slot::Node(Node::text("x"))],
@@ -393,6 +477,37 @@ mod tests {
             r#"{"s":["","",""],"0":{"s":["<ul>","</ul>"],"0":{"s":["<i>","</i>"],"d":[]},"d":null},"1":{"s":["x"]}}"#
         );
         assert!(!full_json(&node).contains("null"));
+    }
+
+    #[test]
+    fn word_scan_finds_every_escape_position() {
+        for special in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+            for pos in 0..20 {
+                let mut text: String = "abcdefghijklmnopqrst".into();
+                text.replace_range(pos..pos + 1, &special.to_string());
+                let mut out = String::new();
+                write_str(&text, &mut out);
+                let back: String = serde_json::from_str(&out).expect("valid JSON");
+                assert_eq!(back, text);
+                assert!(
+                    out.len() > text.len() + 2,
+                    "{special:?} at {pos} not escaped: {out}"
+                );
+            }
+        }
+        // Bytes around the thresholds are not escaped.
+        let mut out = String::new();
+        write_str(" !#[]~\u{7f}\u{80}ÿ€", &mut out);
+        assert_eq!(out, "\" !#[]~\u{7f}\u{80}ÿ€\"");
+    }
+
+    #[test]
+    fn slot_keys() {
+        for k in [0usize, 9, 15, 16, 100] {
+            let mut out = String::new();
+            write_key(k, &mut out);
+            assert_eq!(out, format!("\"{k}\":"));
+        }
     }
 
     #[test]
@@ -408,7 +523,10 @@ mod tests {
     #[test]
     fn shared_statics_are_written_by_content() {
         let s = statics(&["a", "b"]);
-        let n1 = Node { statics: Arc::clone(&s), slots: vec![text("1")] };
+        let n1 = Node {
+            statics: Arc::clone(&s),
+            slots: vec![text("1")],
+        };
         assert_eq!(full_json(&n1), r#"{"s":["a","b"],"0":"1"}"#);
     }
 }
