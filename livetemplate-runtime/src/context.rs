@@ -113,7 +113,9 @@ impl Context {
     pub fn get_i64(&self, key: &str) -> Option<i64> {
         match self.data.get(key)? {
             Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15).map(|f| f as i64)
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15)
+                    .map(|f| f as i64)
             }),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
@@ -142,6 +144,17 @@ impl Context {
     /// A data value deserialized as `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         serde_json::from_value(self.data.get(key)?.clone()).ok()
+    }
+
+    /// The action data as `T`, read leniently with one error per bad field, exactly
+    /// like the [`Form`](crate::input::Form) action parameter.
+    ///
+    /// # Errors
+    ///
+    /// Field errors (`"qty must be a whole number"`, `"title is required"`, …) or a
+    /// general error; see [`Form`](crate::input::Form).
+    pub fn bind<T: DeserializeOwned>(&self) -> Result<T, crate::error::Error> {
+        crate::input::bind_lenient(&self.data)
     }
 
     /// The page URL's query parameters (mount on GET, WebSocket connect, navigate).

@@ -117,3 +117,25 @@ pub trait Controller: Send + Sync + 'static {
 pub fn resolve_action(actions: &[ActionSpec], name: &str) -> Option<usize> {
     actions.iter().position(|a| a.aliases.contains(&name))
 }
+
+/// What an action or hook may return: `()`, or `Result<(), E>` where `E: Into<Error>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a valid action return type",
+    label = "return `()` or `Result<(), E>` where `E: Into<livetemplate::Error>`"
+)]
+pub trait IntoActionResult {
+    /// Convert into the runtime's result.
+    fn into_action_result(self) -> Result<(), Error>;
+}
+
+impl IntoActionResult for () {
+    fn into_action_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error>> IntoActionResult for Result<(), E> {
+    fn into_action_result(self) -> Result<(), Error> {
+        self.map_err(Into::into)
+    }
+}

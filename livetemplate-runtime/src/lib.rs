@@ -17,11 +17,13 @@ pub mod context;
 pub mod controller;
 pub mod error;
 pub mod input;
+pub mod pubsub;
 pub mod store;
 pub mod template;
 pub mod transport;
 pub mod tree;
 
 pub use context::{ConnectKind, Context, Disconnect, Origin};
-pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, LiveState};
+pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
 pub use error::{Error, FieldError, FieldErrors, Result};
+pub use input::{Data, Form, FromContext};
