@@ -45,9 +45,11 @@ pub use serve::{serve, serve_listener, App};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
 
 use crate::input::{parse_message, parse_post_body, ActionMessage};
+use crate::tree::diff::diff;
+use crate::tree::json::full_json;
+use standin::RenderError;
 #[doc(hidden)]
 pub use standin::Template;
-use standin::{diff, full_json, RenderError};
 
 /// What the handler answers with.
 pub type Response = ::http::Response<http_body_util::Full<bytes::Bytes>>;

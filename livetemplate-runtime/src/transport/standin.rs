@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::tree::{Node, Slot, Statics};
 
@@ -101,100 +101,4 @@ fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------- tree json / diff
-
-pub fn full_json(node: &Node) -> String {
-    let mut out = String::from("{\"s\":");
-    out.push_str(
-        &Value::Array(
-            node.statics
-                .iter()
-                .map(|s| Value::String(s.to_string()))
-                .collect(),
-        )
-        .to_string(),
-    );
-    for (i, slot) in node.slots.iter().enumerate() {
-        out.push_str(&format!(",\"{i}\":"));
-        match slot {
-            Slot::Node(n) => out.push_str(&full_json(n)),
-            other => out.push_str(&slot_value(other).to_string()),
-        }
-    }
-    out.push('}');
-    out
-}
-
-fn node_value(node: &Node) -> Value {
-    let mut m = Map::new();
-    m.insert(
-        "s".into(),
-        Value::Array(
-            node.statics
-                .iter()
-                .map(|s| Value::String(s.to_string()))
-                .collect(),
-        ),
-    );
-    for (i, slot) in node.slots.iter().enumerate() {
-        m.insert(i.to_string(), slot_value(slot));
-    }
-    Value::Object(m)
-}
-
-fn slot_value(slot: &Slot) -> Value {
-    match slot {
-        Slot::Text(t) => Value::String(t.clone()),
-        Slot::Node(n) => node_value(n),
-        Slot::Range(r) => {
-            let mut m = Map::new();
-            m.insert(
-                "s".into(),
-                Value::Array(
-                    r.statics
-                        .iter()
-                        .map(|s| Value::String(s.to_string()))
-                        .collect(),
-                ),
-            );
-            let d = r
-                .items
-                .iter()
-                .map(|it| {
-                    let mut im = Map::new();
-                    for (i, s) in it.slots.iter().enumerate() {
-                        im.insert(i.to_string(), slot_value(s));
-                    }
-                    im.insert("_k".into(), Value::String(it.key.clone()));
-                    Value::Object(im)
-                })
-                .collect();
-            m.insert("d".into(), Value::Array(d));
-            Value::Object(m)
-        }
-    }
-}
-
-pub fn diff(old: &Node, new: &Node) -> String {
-    diff_node(old, new).to_string()
-}
-
-fn diff_node(old: &Node, new: &Node) -> Value {
-    if !crate::tree::same_statics(&old.statics, &new.statics) {
-        return node_value(new);
-    }
-    let mut m = Map::new();
-    for (i, (a, b)) in old.slots.iter().zip(&new.slots).enumerate() {
-        if a == b {
-            continue;
-        }
-        let v = match (a, b) {
-            (Slot::Node(x), Slot::Node(y)) => diff_node(x, y),
-            (_, b) => slot_value(b),
-        };
-        m.insert(i.to_string(), v);
-    }
-    Value::Object(m)
 }
