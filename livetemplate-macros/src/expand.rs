@@ -216,7 +216,7 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
 /// on it), the conversion at the return type, the call and the boxing (where "future is
 /// not `Send`" is reported) at the method name.
 fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
-    let from_context = p.from_context();
+    let from_context = p.extract();
     let mut extracts = Vec::new();
     let mut args = Vec::new();
     for (index, param) in method.params.iter().enumerate() {
@@ -244,7 +244,7 @@ fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
     let call = quote_spanned!(ident.span()=> Self::#ident(self, #(#args),*));
     let call = if method.is_async() { quote!(#call.await) } else { call };
     let output_span = method.output.map_or(ident.span(), |ty| ty.span());
-    let into_result = respan(p.into_action_result(), output_span);
+    let into_result = respan(p.action_result(), output_span);
     let convert = quote_spanned!(output_span=> #into_result::into_action_result(__lt_out));
     quote_spanned! {ident.span()=>
         ::std::boxed::Box::pin(async move {
@@ -392,7 +392,7 @@ fn live_state_impl(p: &Paths, model: &LiveStateInput) -> TokenStream {
             quote! {
                 let mut __lt_object = #persist::Object::new();
                 #(#saves)*
-                #persist::finish(__lt_object)
+                #persist::finish(&__lt_object)
             },
             quote! {
                 let mut __lt_object = #persist::parse(__lt_bytes)?;

@@ -71,6 +71,12 @@ pub(crate) fn strip(cx: &Ctxt, mut item: ItemImpl, crate_path: Option<&syn::Path
                 }
             });
         }
+        if !found.is_empty() {
+            // `&self` is required by the dispatcher even when the method does not use it.
+            if let ImplItem::Fn(method) = impl_item {
+                method.attrs.push(syn::parse_quote!(#[allow(clippy::unused_self)]));
+            }
+        }
         markers.push(found);
     }
     Stripped { item, markers, had_look_alike }

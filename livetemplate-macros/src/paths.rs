@@ -44,9 +44,9 @@ exported! {
     /// The runtime error.
     error => Error,
     /// Extraction of action parameters.
-    from_context => FromContext,
+    extract => FromContext,
     /// Conversion of action return values.
-    into_action_result => IntoActionResult,
+    action_result => IntoActionResult,
     /// serde (bounds on generic states).
     serde => serde,
     /// serde_json (its `Error` is the persistence error type).

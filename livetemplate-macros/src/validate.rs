@@ -344,7 +344,7 @@ pub(crate) fn controller(cx: &Ctxt, controller: &Controller, any_marker: bool) {
                 continue;
             }
             match owners.get(name.value.as_str()) {
-                Some(&owner) if owner != index && !(derived_reported && !name.explicit) => {
+                Some(&owner) if owner != index && (name.explicit || !derived_reported) => {
                     derived_reported |= !name.explicit;
                     let other = &controller.actions[owner];
                     let how = if name.explicit {

@@ -42,8 +42,8 @@ pub mod persist {
     /// # Errors
     ///
     /// Never in practice (a map of JSON values always serializes).
-    pub fn finish(object: Object) -> Result<Option<Vec<u8>>, serde_json::Error> {
-        serde_json::to_vec(&object).map(Some)
+    pub fn finish(object: &Object) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        serde_json::to_vec(object).map(Some)
     }
 
     /// Read stored bytes back as an object.
@@ -79,7 +79,7 @@ pub mod persist {
         fn save_then_take() {
             let mut object = Object::new();
             save(&mut object, "n", &5u32).unwrap();
-            let bytes = finish(object).unwrap().unwrap();
+            let bytes = finish(&object).unwrap().unwrap();
             assert_eq!(bytes, br#"{"n":5}"#);
             let mut back = parse(&bytes).unwrap();
             assert_eq!(take::<u32>(&mut back, "n").unwrap(), Some(5));

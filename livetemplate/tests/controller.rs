@@ -127,7 +127,7 @@ fn table_lists_actions_in_order_without_hooks_or_helpers() {
     for hook in ["mount", "connected", "gone", "helper"] {
         assert_eq!(resolve_action(TodoController::ACTIONS, hook), None, "{hook}");
     }
-    assert!(TodoController::HAS_CHANGE);
+    const { assert!(TodoController::HAS_CHANGE) };
 }
 
 #[test]
@@ -246,7 +246,7 @@ async fn default_hooks_and_no_change_capability() {
     let mut ctx = Context::for_test("", json!({}));
     Plain.mount(&mut state, &mut ctx).await.unwrap();
     Plain.on_connect(&mut state, &mut ctx).await.unwrap();
-    assert!(!Plain::HAS_CHANGE);
+    const { assert!(!Plain::HAS_CHANGE) };
     assert_eq!(Plain::ACTIONS[0].aliases, ["increment", "Increment"]);
 }
 

@@ -156,7 +156,8 @@ fn errors_are_all_reported_and_the_impl_is_kept() {
     assert!(errors.iter().any(|e| e.contains("take `&self` first")), "{errors:#?}");
     assert!(errors.iter().any(|e| e.contains("unknown `#[action]` argument `nme`")), "{errors:#?}");
     let text = flat(&out);
-    assert!(text.starts_with(&flat(&quote!(impl C { fn a(self) {} fn b(&mut self) {} }))[..30]), "{text}");
+    assert!(text.starts_with("impl C {"), "{text}");
+    assert!(text.contains(&flat(&quote!(fn a(self) {}))), "{text}");
     assert!(text.contains(&flat(&quote!(fn d(&self) {}))), "{text}");
     // Without a state type there is no stub impl.
     assert!(!text.contains("Controller for"), "{text}");
