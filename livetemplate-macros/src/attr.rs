@@ -72,7 +72,9 @@ fn string_value(input: ParseStream, attr: &str, key: &str, example: &str) -> syn
     if input.peek(LitStr) {
         input.parse()
     } else {
-        Err(input.error(format!("`{key}` in `#[{attr}]` takes a string: `{key} = \"{example}\"`")))
+        Err(input.error(format!(
+            "`{key}` in `#[{attr}]` takes a string: `{key} = \"{example}\"`"
+        )))
     }
 }
 
@@ -88,7 +90,10 @@ pub(crate) fn controller_args(cx: &Ctxt, tokens: TokenStream) -> ControllerArgs 
                 input.parse::<Token![=]>()?;
                 let ty: syn::Type = input.parse()?;
                 if args.state.is_some() {
-                    cx.error_spanned_by(key, "`state` is specified more than once in `#[controller]`");
+                    cx.error_spanned_by(
+                        key,
+                        "`state` is specified more than once in `#[controller]`",
+                    );
                 } else {
                     args.state = Some(ty);
                 }
@@ -102,7 +107,10 @@ pub(crate) fn controller_args(cx: &Ctxt, tokens: TokenStream) -> ControllerArgs 
                     input.call(syn::Path::parse_mod_style)?
                 };
                 if args.crate_path.is_some() {
-                    cx.error_spanned_by(key, "`crate` is specified more than once in `#[controller]`");
+                    cx.error_spanned_by(
+                        key,
+                        "`crate` is specified more than once in `#[controller]`",
+                    );
                 } else {
                     args.crate_path = Some(path);
                 }
@@ -139,12 +147,16 @@ pub(crate) fn action_args(cx: &Ctxt, tokens: TokenStream) -> ActionArgs {
                 Ok(true)
             } else if input.peek(kw::alias) {
                 input.parse::<kw::alias>()?;
-                args.aliases.push(string_value(input, "action", "alias", "remove")?);
+                args.aliases
+                    .push(string_value(input, "action", "alias", "remove")?);
                 Ok(true)
             } else if input.peek(kw::internal) {
                 let key: kw::internal = input.parse()?;
                 if args.internal.is_some() {
-                    cx.error_spanned_by(key, "`internal` is specified more than once in `#[action]`");
+                    cx.error_spanned_by(
+                        key,
+                        "`internal` is specified more than once in `#[action]`",
+                    );
                 } else {
                     args.internal = Some(key);
                 }
@@ -173,8 +185,12 @@ pub(crate) enum MarkerKind {
 }
 
 impl MarkerKind {
-    pub(crate) const ALL: [MarkerKind; 4] =
-        [MarkerKind::Action, MarkerKind::Mount, MarkerKind::OnConnect, MarkerKind::OnDisconnect];
+    pub(crate) const ALL: [MarkerKind; 4] = [
+        MarkerKind::Action,
+        MarkerKind::Mount,
+        MarkerKind::OnConnect,
+        MarkerKind::OnDisconnect,
+    ];
 
     /// The attribute's name as written.
     pub(crate) fn name(self) -> &'static str {
@@ -222,8 +238,12 @@ pub(crate) fn recognize(attr: &Attribute, crate_path: Option<&syn::Path>) -> Rec
     if !last.arguments.is_none() {
         return Recognized::Foreign;
     }
-    let prefix: Vec<String> =
-        path.segments.iter().take(path.segments.len() - 1).map(|s| s.ident.to_string()).collect();
+    let prefix: Vec<String> = path
+        .segments
+        .iter()
+        .take(path.segments.len() - 1)
+        .map(|s| s.ident.to_string())
+        .collect();
     if prefix.is_empty() {
         return Recognized::Marker(kind);
     }
@@ -238,7 +258,11 @@ pub(crate) fn recognize(attr: &Attribute, crate_path: Option<&syn::Path>) -> Rec
     // Under `crate = a::b::lt`, accept `lt::action`, `b::lt::action`, … (the path as
     // imported at the use site is usually a suffix of the absolute one).
     if let Some(custom) = crate_path {
-        let root: Vec<String> = custom.segments.iter().map(|s| s.ident.to_string()).collect();
+        let root: Vec<String> = custom
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         if root.ends_with(&prefix) {
             return Recognized::Marker(kind);
         }
@@ -395,7 +419,10 @@ mod tests {
         let cases: &[(Attribute, &str)] = &[
             (syn::parse_quote!(#[action]), "marker"),
             (syn::parse_quote!(#[livetemplate::mount]), "marker"),
-            (syn::parse_quote!(#[::livetemplate::prelude::on_connect]), "marker"),
+            (
+                syn::parse_quote!(#[::livetemplate::prelude::on_connect]),
+                "marker",
+            ),
             (syn::parse_quote!(#[my::lt::action(name = "x")]), "marker"),
             (syn::parse_quote!(#[lt::prelude::action]), "marker"),
             (syn::parse_quote!(#[my::action]), "lookalike"),

@@ -12,7 +12,10 @@ pub(crate) fn enabled() -> bool {
 /// Print `tokens` as the expansion of `macro_name` when the switch is on.
 pub(crate) fn print(macro_name: &str, tokens: &TokenStream) {
     if enabled() {
-        eprintln!("// ----- livetemplate-macros: expansion of {macro_name} -----\n{}", pretty(tokens));
+        eprintln!(
+            "// ----- livetemplate-macros: expansion of {macro_name} -----\n{}",
+            pretty(tokens)
+        );
     }
 }
 
@@ -20,7 +23,13 @@ pub(crate) fn print(macro_name: &str, tokens: &TokenStream) {
 /// four-space indent inside braces, no spaces inside paths and generics. Only for
 /// reading; the result is valid Rust but not rustfmt-exact.
 pub(crate) fn pretty(tokens: &TokenStream) -> String {
-    let mut printer = Printer { out: String::new(), depth: 0, nesting: 0, angles: 0, prev: Prev::Start };
+    let mut printer = Printer {
+        out: String::new(),
+        depth: 0,
+        nesting: 0,
+        angles: 0,
+        prev: Prev::Start,
+    };
     printer.stream(tokens.clone());
     printer.newline();
     printer.out
@@ -55,8 +64,8 @@ enum Next {
 
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "const", "dyn", "else", "fn", "for", "if", "impl", "in", "let",
-    "match", "move", "mut", "pub", "return", "static", "struct", "type", "unsafe", "use",
-    "where", "while",
+    "match", "move", "mut", "pub", "return", "static", "struct", "type", "unsafe", "use", "where",
+    "while",
 ];
 
 fn is_keyword(word: &str) -> bool {
@@ -126,9 +135,13 @@ impl Printer {
                 }
                 Delimiter::None => self.stream(group.stream()),
                 delimiter => {
-                    let (open, close) =
-                        if delimiter == Delimiter::Parenthesis { ('(', ')') } else { ('[', ']') };
-                    let is_attribute = self.prev == Prev::Punct('#', Spacing::Alone) && self.nesting == 0;
+                    let (open, close) = if delimiter == Delimiter::Parenthesis {
+                        ('(', ')')
+                    } else {
+                        ('[', ']')
+                    };
+                    let is_attribute =
+                        self.prev == Prev::Punct('#', Spacing::Alone) && self.nesting == 0;
                     self.write(Next::Open(open), &open.to_string());
                     self.prev = Prev::Open;
                     self.nesting += 1;
@@ -148,7 +161,11 @@ impl Printer {
                 let text = ident.to_string();
                 let lifetime = self.prev == Prev::Punct('\'', Spacing::Joint);
                 self.write(Next::Ident, &text);
-                self.prev = if lifetime { Prev::Lifetime } else { Prev::Ident(text) };
+                self.prev = if lifetime {
+                    Prev::Lifetime
+                } else {
+                    Prev::Ident(text)
+                };
             }
             TokenTree::Literal(literal) => {
                 self.write(Next::Literal, &literal.to_string());
@@ -158,8 +175,7 @@ impl Printer {
                 let c = punct.as_char();
                 let after_joint = matches!(self.prev, Prev::Punct(_, Spacing::Joint));
                 let path_sep = c == ':' && self.prev == Prev::Punct(':', Spacing::Joint);
-                let arrow = c == '>'
-                    && matches!(self.prev, Prev::Punct('-' | '=', Spacing::Joint));
+                let arrow = c == '>' && matches!(self.prev, Prev::Punct('-' | '=', Spacing::Joint));
                 self.write(Next::Punct(c), &c.to_string());
                 self.prev = if path_sep {
                     Prev::PathSep

@@ -53,8 +53,7 @@ pub(crate) fn controller(args: TokenStream, item: TokenStream) -> TokenStream {
         );
     }
     let model = Controller::from_stripped(&cx, &stripped, args.state.as_ref());
-    let any_marker =
-        stripped.had_look_alike || stripped.markers.iter().any(|m| !m.is_empty());
+    let any_marker = stripped.had_look_alike || stripped.markers.iter().any(|m| !m.is_empty());
     validate::controller(&cx, &model, any_marker);
 
     let paths = Paths::new(args.crate_path.as_ref());
@@ -99,8 +98,14 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
     let item = model.original;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let (controller, action_spec, action_kind, box_future, context, error) =
-        (p.controller(), p.action_spec(), p.action_kind(), p.box_future(), p.context(), p.error());
+    let (controller, action_spec, action_kind, box_future, context, error) = (
+        p.controller(),
+        p.action_spec(),
+        p.action_kind(),
+        p.box_future(),
+        p.context(),
+        p.error(),
+    );
 
     let specs = model.actions.iter().map(|action| {
         let name = &action.primary;
@@ -169,7 +174,11 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
             }
         });
         let call = quote_spanned!(ident.span()=> Self::#ident(self, #(#args),*));
-        let call = if method.is_async() { quote!(#call.await) } else { call };
+        let call = if method.is_async() {
+            quote!(#call.await)
+        } else {
+            call
+        };
         let boxed = quote_spanned!(ident.span()=> ::std::boxed::Box::pin(async move { #call; }));
         quote! {
             fn on_disconnect<'__lt_a>(
@@ -223,9 +232,13 @@ fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
         let span = param.ty.span();
         let ty = &param.ty;
         match param.kind {
-            ParamKind::State { mutable: true } => args.push(quote_spanned!(span=> &mut *__lt_state)),
+            ParamKind::State { mutable: true } => {
+                args.push(quote_spanned!(span=> &mut *__lt_state))
+            }
             ParamKind::State { mutable: false } => args.push(quote_spanned!(span=> &*__lt_state)),
-            ParamKind::Context { mutable: true } => args.push(quote_spanned!(span=> &mut *__lt_ctx)),
+            ParamKind::Context { mutable: true } => {
+                args.push(quote_spanned!(span=> &mut *__lt_ctx))
+            }
             ParamKind::Context { mutable: false } => args.push(quote_spanned!(span=> &*__lt_ctx)),
             ParamKind::Extract | ParamKind::Disconnect => {
                 let var = format_ident!("__lt_arg{}", index);
@@ -242,7 +255,11 @@ fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
     }
     let ident = method.ident();
     let call = quote_spanned!(ident.span()=> Self::#ident(self, #(#args),*));
-    let call = if method.is_async() { quote!(#call.await) } else { call };
+    let call = if method.is_async() {
+        quote!(#call.await)
+    } else {
+        call
+    };
     let output_span = method.output.map_or(ident.span(), |ty| ty.span());
     let into_result = respan(p.action_result(), output_span);
     let convert = quote_spanned!(output_span=> #into_result::into_action_result(__lt_out));
@@ -263,7 +280,8 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .into_iter()
         .map(|mut tree| {
             if let proc_macro2::TokenTree::Group(group) = &tree {
-                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
                 inner.set_span(span);
                 tree = proc_macro2::TokenTree::Group(inner);
             } else {
@@ -279,8 +297,13 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 fn controller_stub(p: &Paths, item: &syn::ItemImpl, state: &syn::Type) -> TokenStream {
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let (controller, action_spec, box_future, context, error) =
-        (p.controller(), p.action_spec(), p.box_future(), p.context(), p.error());
+    let (controller, action_spec, box_future, context, error) = (
+        p.controller(),
+        p.action_spec(),
+        p.box_future(),
+        p.context(),
+        p.error(),
+    );
     let allow = allow_attrs();
     quote! {
         #allow
@@ -372,8 +395,9 @@ fn live_state_impl(p: &Paths, model: &LiveStateInput) -> TokenStream {
                 #persist::save::<#ty>(&mut __lt_object, #key, &self.#name)?;
             }
         });
-        let locals: Vec<_> =
-            (0..model.persisted.len()).map(|i| format_ident!("__lt_field{}", i)).collect();
+        let locals: Vec<_> = (0..model.persisted.len())
+            .map(|i| format_ident!("__lt_field{}", i))
+            .collect();
         let takes = model.persisted.iter().zip(&locals).map(|(field, local)| {
             let (ty, key) = (&field.original.ty, &field.key);
             quote_spanned! {ty.span()=>
@@ -479,4 +503,3 @@ pub(crate) fn stray(kind: MarkerKind, item: TokenStream) -> TokenStream {
 
 #[cfg(test)]
 mod tests;
-

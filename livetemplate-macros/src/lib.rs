@@ -7,9 +7,9 @@
 //! are released together.
 //!
 //! Inside: each entry point only converts token streams; the work happens in stages —
-//! [`attr`] (our attribute grammar), [`model`] (what the user wrote, typed),
-//! [`validate`] (the rules), [`expand`] (code generation) — reporting every error
-//! through one collector ([`ctxt`]). Set `LIVETEMPLATE_MACROS_DEBUG=1` while building
+//! `attr` (our attribute grammar), `model` (what the user wrote, typed), `validate`
+//! (the rules), `expand` (code generation) — reporting every error through one
+//! collector (`ctxt`). Set `LIVETEMPLATE_MACROS_DEBUG=1` while building
 //! to print every expansion to stderr.
 
 mod attr;
@@ -144,7 +144,9 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn controller(args: TokenStream, item: TokenStream) -> TokenStream {
     let fallback = item.clone();
-    entry("#[controller]", fallback, || expand::controller(args.into(), item.into()))
+    entry("#[controller]", fallback, || {
+        expand::controller(args.into(), item.into())
+    })
 }
 
 /// Marks a method of a [`macro@controller`] impl as an action the browser (or a peer,
@@ -419,7 +421,9 @@ pub fn on_disconnect(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(LiveState, attributes(persist, livetemplate))]
 pub fn derive_live_state(input: TokenStream) -> TokenStream {
-    entry("#[derive(LiveState)]", TokenStream::new(), || expand::live_state(input.into()))
+    entry("#[derive(LiveState)]", TokenStream::new(), || {
+        expand::live_state(input.into())
+    })
 }
 
 fn stray(kind: attr::MarkerKind, item: TokenStream) -> TokenStream {

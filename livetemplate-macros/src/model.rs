@@ -74,12 +74,18 @@ pub(crate) fn strip(cx: &Ctxt, mut item: ItemImpl, crate_path: Option<&syn::Path
         if !found.is_empty() {
             // `&self` is required by the dispatcher even when the method does not use it.
             if let ImplItem::Fn(method) = impl_item {
-                method.attrs.push(syn::parse_quote!(#[allow(clippy::unused_self)]));
+                method
+                    .attrs
+                    .push(syn::parse_quote!(#[allow(clippy::unused_self)]));
             }
         }
         markers.push(found);
     }
-    Stripped { item, markers, had_look_alike }
+    Stripped {
+        item,
+        markers,
+        had_look_alike,
+    }
 }
 
 fn impl_item_attrs(item: &mut ImplItem) -> Option<&mut Vec<Attribute>> {
@@ -179,14 +185,26 @@ impl<'a> Controller<'a> {
         stripped: &'a Stripped,
         state: Option<&'a Type>,
     ) -> Controller<'a> {
-        let mut controller =
-            Controller { original: &stripped.item, state, actions: Vec::new(), hooks: Vec::new() };
+        let mut controller = Controller {
+            original: &stripped.item,
+            state,
+            actions: Vec::new(),
+            hooks: Vec::new(),
+        };
         for (impl_item, markers) in stripped.item.items.iter().zip(&stripped.markers) {
-            let ImplItem::Fn(method) = impl_item else { continue };
-            let Some((first, rest)) = markers.split_first() else { continue };
+            let ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
+            let Some((first, rest)) = markers.split_first() else {
+                continue;
+            };
             for (kind, attr) in rest {
                 let message = if *kind == first.0 {
-                    format!("`#[{}]` is specified more than once on `{}`", kind.name(), method.sig.ident)
+                    format!(
+                        "`#[{}]` is specified more than once on `{}`",
+                        kind.name(),
+                        method.sig.ident
+                    )
                 } else {
                     format!(
                         "a method carries only one of `#[action]`, `#[mount]`, `#[on_connect]` and \
@@ -197,8 +215,13 @@ impl<'a> Controller<'a> {
                 };
                 cx.error_at(attr::attr_span(attr), message);
             }
-            let marker = Marker { kind: first.0, attr: &first.1 };
-            let Some(built) = build_method(cx, method, &marker, state) else { continue };
+            let marker = Marker {
+                kind: first.0,
+                attr: &first.1,
+            };
+            let Some(built) = build_method(cx, method, &marker, state) else {
+                continue;
+            };
             match marker.kind {
                 MarkerKind::Action => {
                     let args = attr::action_marker_args(cx, &marker);
@@ -206,7 +229,10 @@ impl<'a> Controller<'a> {
                 }
                 kind => {
                     attr::hook_args(cx, &marker);
-                    controller.hooks.push(Hook { kind, method: built });
+                    controller.hooks.push(Hook {
+                        kind,
+                        method: built,
+                    });
                 }
             }
         }
@@ -225,20 +251,32 @@ fn build_action<'a>(cx: &Ctxt, method: Method<'a>, args: attr::ActionArgs) -> Ac
     let mut names: Vec<Name> = Vec::new();
     let push = |names: &mut Vec<Name>, value: String, span: Span, explicit: bool| {
         if !names.iter().any(|n| n.value == value) {
-            names.push(Name { value, span, explicit });
+            names.push(Name {
+                value,
+                span,
+                explicit,
+            });
         }
     };
     let primary = match &args.name {
         Some(lit) => {
             if lit.value().is_empty() {
-                cx.error_spanned_by(lit, "an action name cannot be empty; write `name = \"my-action\"`");
+                cx.error_spanned_by(
+                    lit,
+                    "an action name cannot be empty; write `name = \"my-action\"`",
+                );
             }
             lit.value()
         }
         None => ident.to_string(),
     };
     let primary_span = args.name.as_ref().map_or(ident_span, |l| l.span());
-    push(&mut names, primary.clone(), primary_span, args.name.is_some());
+    push(
+        &mut names,
+        primary.clone(),
+        primary_span,
+        args.name.is_some(),
+    );
     for derived in names::method_aliases(&ident.to_string()) {
         push(&mut names, derived, ident_span, false);
     }
@@ -249,8 +287,17 @@ fn build_action<'a>(cx: &Ctxt, method: Method<'a>, args: attr::ActionArgs) -> Ac
         }
         push(&mut names, alias.value(), alias.span(), true);
     }
-    let kind = if args.internal.is_some() { Kind::Internal } else { Kind::Client };
-    Action { method, primary, names, kind }
+    let kind = if args.internal.is_some() {
+        Kind::Internal
+    } else {
+        Kind::Client
+    };
+    Action {
+        method,
+        primary,
+        names,
+        kind,
+    }
 }
 
 /// Check the method's signature and classify its parameters. `None` when the
@@ -270,9 +317,14 @@ fn build_method<'a>(
     }
     let mut params = Vec::new();
     for input in inputs {
-        let FnArg::Typed(pat_type) = input else { continue };
+        let FnArg::Typed(pat_type) = input else {
+            continue;
+        };
         match validate::param(cx, &pat_type.ty, state, marker.kind, &params) {
-            Some(kind) => params.push(Param { kind, ty: &pat_type.ty }),
+            Some(kind) => params.push(Param {
+                kind,
+                ty: &pat_type.ty,
+            }),
             None => ok = false,
         }
     }
@@ -283,7 +335,12 @@ fn build_method<'a>(
     if marker.kind == MarkerKind::OnDisconnect && !validate::disconnect_output(cx, output) {
         ok = false;
     }
-    ok.then_some(Method { original: method, marker: marker.attr, params, output })
+    ok.then_some(Method {
+        original: method,
+        marker: marker.attr,
+        params,
+        output,
+    })
 }
 
 /// `(T)` and invisible groups around a type.
@@ -379,10 +436,15 @@ impl<'a> LiveStateInput<'a> {
             syn::Data::Struct(data) => {
                 for field in &data.fields {
                     let mut persist_attrs = field.attrs.iter().filter(|a| attr::is_persist(a));
-                    let Some(first) = persist_attrs.next() else { continue };
+                    let Some(first) = persist_attrs.next() else {
+                        continue;
+                    };
                     attr::persist_args(cx, first);
                     for again in persist_attrs {
-                        cx.error_spanned_by(again, "`#[persist]` is specified more than once on this field");
+                        cx.error_spanned_by(
+                            again,
+                            "`#[persist]` is specified more than once on this field",
+                        );
                     }
                     match &field.ident {
                         Some(ident) => persisted.push(PersistField {
@@ -422,7 +484,10 @@ impl<'a> LiveStateInput<'a> {
                 );
             }
         }
-        LiveStateInput { original: input, persisted }
+        LiveStateInput {
+            original: input,
+            persisted,
+        }
     }
 }
 
@@ -453,7 +518,10 @@ mod tests {
 
     #[test]
     fn named_types() {
-        assert!(is_named(&syn::parse_quote!(livetemplate::Context), "Context"));
+        assert!(is_named(
+            &syn::parse_quote!(livetemplate::Context),
+            "Context"
+        ));
         assert!(!is_named(&syn::parse_quote!(Context<u8>), "Context"));
         assert!(!is_named(&syn::parse_quote!(MyContext), "Context"));
     }

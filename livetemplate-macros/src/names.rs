@@ -25,7 +25,13 @@ pub(crate) fn method_aliases(method: &str) -> Vec<String> {
     let camel: String = words
         .iter()
         .enumerate()
-        .map(|(i, w)| if i == 0 { lower_first(w) } else { upper_first(w) })
+        .map(|(i, w)| {
+            if i == 0 {
+                lower_first(w)
+            } else {
+                upper_first(w)
+            }
+        })
         .collect();
     let pascal: String = words.iter().map(|w| upper_first(w)).collect();
     let mut out: Vec<String> = Vec::with_capacity(4);
@@ -59,7 +65,10 @@ mod tests {
 
     #[test]
     fn two_words() {
-        assert_eq!(method_aliases("clear_done"), ["clear_done", "clear-done", "clearDone", "ClearDone"]);
+        assert_eq!(
+            method_aliases("clear_done"),
+            ["clear_done", "clear-done", "clearDone", "ClearDone"]
+        );
     }
 
     #[test]
@@ -77,7 +86,10 @@ mod tests {
 
     #[test]
     fn leading_underscore_and_non_snake() {
-        assert_eq!(method_aliases("_hidden"), ["_hidden", "-hidden", "hidden", "Hidden"]);
+        assert_eq!(
+            method_aliases("_hidden"),
+            ["_hidden", "-hidden", "hidden", "Hidden"]
+        );
         assert_eq!(method_aliases("AddItem"), ["AddItem", "addItem"]);
     }
 }

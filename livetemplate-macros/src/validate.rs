@@ -44,7 +44,10 @@ pub(crate) fn signature(cx: &Ctxt, method: &ImplItemFn, kind: MarkerKind) -> boo
         ok = false;
     }
     if let Some(abi) = &sig.abi {
-        cx.error_spanned_by(abi, format!("`#[{attr}]` methods cannot be `extern`; remove the ABI"));
+        cx.error_spanned_by(
+            abi,
+            format!("`#[{attr}]` methods cannot be `extern`; remove the ABI"),
+        );
         ok = false;
     }
     if let Some(variadic) = &sig.variadic {
@@ -131,9 +134,10 @@ pub(crate) fn param(
     let attr = kind.name();
     let s = state.map_or_else(|| "YourState".to_string(), display_type);
     let state_ref = |inner: &Type| {
-        state.map_or(!is_named(inner, "Context") && !is_named(inner, "Disconnect"), |st| {
-            is_state(inner, st)
-        })
+        state.map_or(
+            !is_named(inner, "Context") && !is_named(inner, "Disconnect"),
+            |st| is_state(inner, st),
+        )
     };
     let state_value = |t: &Type| state.is_some_and(|st| is_state(t, st));
     let seen = |pred: fn(ParamKind) -> bool| before.iter().any(|p| pred(p.kind));
@@ -189,7 +193,9 @@ pub(crate) fn param(
                 ));
             }
             if seen(is_state_param) {
-                return report(format!("the state is already a parameter; take `&{s}` once"));
+                return report(format!(
+                    "the state is already a parameter; take `&{s}` once"
+                ));
             }
             return Some(ParamKind::State { mutable: false });
         }
@@ -240,7 +246,11 @@ pub(crate) fn param(
              connection through `&Context`"
         ));
     }
-    let (amp, which) = if mutable { ("&mut ", "a `&mut`") } else { ("&", "a `&`") };
+    let (amp, which) = if mutable {
+        ("&mut ", "a `&mut`")
+    } else {
+        ("&", "a `&`")
+    };
     report(format!(
         "the dispatcher cannot supply `{}`: {which} parameter must be the state (`{amp}{s}`) or \
          the context (`{amp}Context`); take other inputs by value through a `FromContext` type \
@@ -307,7 +317,11 @@ pub(crate) fn controller(cx: &Ctxt, controller: &Controller, any_marker: bool) {
         );
     }
 
-    for kind in [MarkerKind::Mount, MarkerKind::OnConnect, MarkerKind::OnDisconnect] {
+    for kind in [
+        MarkerKind::Mount,
+        MarkerKind::OnConnect,
+        MarkerKind::OnDisconnect,
+    ] {
         let mut hooks = controller.hooks.iter().filter(|h| h.kind == kind);
         let Some(first) = hooks.next() else { continue };
         for again in hooks {

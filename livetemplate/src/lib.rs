@@ -72,8 +72,8 @@
 #![cfg_attr(test, allow(deprecated))]
 
 pub use livetemplate_runtime::{
-    ActionKind, ConnectKind, Context, Controller, Disconnect, Error, FieldError, FieldErrors,
-    FromContext, IntoActionResult, LiveState, Origin, Result,
+    ActionKind, ActionSpec, ConnectKind, Context, Controller, Data, Disconnect, Error, FieldError,
+    FieldErrors, Form, FromContext, IntoActionResult, LiveState, Origin, Result,
 };
 
 #[doc(inline)]
@@ -81,13 +81,14 @@ pub use livetemplate_macros::{action, controller, mount, on_connect, on_disconne
 
 /// The names most apps need: `use livetemplate::prelude::*;`.
 ///
-/// The macros, the [`LiveState`] trait and derive, [`Context`], [`Result`], [`Error`],
-/// [`FieldError`], [`FieldErrors`], and serde's `Serialize`/`Deserialize` (your crate
-/// still needs `serde` as a dependency for the derives to expand).
+/// The macros, the [`LiveState`] trait and derive, [`Context`], [`Form`], [`Data`],
+/// [`Result`], [`Error`], [`FieldError`], [`FieldErrors`], and serde's
+/// `Serialize`/`Deserialize` (your crate still needs `serde` as a dependency for the
+/// derives to expand).
 pub mod prelude {
     pub use crate::{
-        action, controller, mount, on_connect, on_disconnect, Context, Error, FieldError,
-        FieldErrors, LiveState, Result,
+        action, controller, mount, on_connect, on_disconnect, Context, Data, Error, FieldError,
+        FieldErrors, Form, LiveState, Result,
     };
     pub use serde::{Deserialize, Serialize};
 }

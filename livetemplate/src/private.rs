@@ -30,7 +30,11 @@ pub mod persist {
     /// # Errors
     ///
     /// The field's `Serialize` failed.
-    pub fn save<T: Serialize>(object: &mut Object, key: &str, value: &T) -> Result<(), serde_json::Error> {
+    pub fn save<T: Serialize>(
+        object: &mut Object,
+        key: &str,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)
             .map_err(|e| serde_json::Error::custom(format!("persisted field `{key}`: {e}")))?;
         object.insert(key.to_string(), value);
@@ -61,7 +65,10 @@ pub mod persist {
     /// # Errors
     ///
     /// The value is present but not a `T`.
-    pub fn take<T: DeserializeOwned>(object: &mut Object, key: &str) -> Result<Option<T>, serde_json::Error> {
+    pub fn take<T: DeserializeOwned>(
+        object: &mut Object,
+        key: &str,
+    ) -> Result<Option<T>, serde_json::Error> {
         match object.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(serde_json::from_value(Value::Null).ok()),

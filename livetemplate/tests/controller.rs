@@ -30,6 +30,12 @@ impl FromContext for Title {
     }
 }
 
+#[derive(Deserialize)]
+struct RenameForm {
+    title: String,
+    copies: u8,
+}
+
 #[derive(Default)]
 struct TodoController {
     disconnects: Mutex<Vec<String>>,
@@ -64,7 +70,11 @@ impl TodoController {
 
     #[on_disconnect]
     async fn gone(&self, info: &Disconnect, state: &TodoState) {
-        let line = format!("{} left with {} items", info.connection_id, state.items.len());
+        let line = format!(
+            "{} left with {} items",
+            info.connection_id,
+            state.items.len()
+        );
         self.disconnects.lock().unwrap().push(line);
     }
 
@@ -79,7 +89,9 @@ impl TodoController {
     #[action(alias = "new")]
     async fn add(&self, state: &mut TodoState, title: Title, ctx: &Context) -> Result<()> {
         state.items.push(title.0);
-        state.log.push(format!("add via {}", ctx.action().unwrap_or("?")));
+        state
+            .log
+            .push(format!("add via {}", ctx.action().unwrap_or("?")));
         Ok(())
     }
 
@@ -94,6 +106,12 @@ impl TodoController {
     #[action]
     fn save(&self, _state: &TodoState) -> std::result::Result<(), StorageDown> {
         Err(StorageDown)
+    }
+
+    /// The runtime's lenient `Form<T>`.
+    #[action]
+    fn rename(&self, form: Form<RenameForm>, state: &mut TodoState) {
+        state.items = vec![form.0.title; usize::from(form.0.copies)];
     }
 
     /// Only peers and the server may run it.
@@ -113,7 +131,12 @@ impl TodoController {
     }
 }
 
-async fn run(controller: &TodoController, state: &mut TodoState, name: &str, data: serde_json::Value) -> Result<()> {
+async fn run(
+    controller: &TodoController,
+    state: &mut TodoState,
+    name: &str,
+    data: serde_json::Value,
+) -> Result<()> {
     let index = resolve_action(TodoController::ACTIONS, name)
         .unwrap_or_else(|| panic!("`{name}` does not resolve"));
     let mut ctx = Context::for_test(name, data);
@@ -123,9 +146,24 @@ async fn run(controller: &TodoController, state: &mut TodoState, name: &str, dat
 #[test]
 fn table_lists_actions_in_order_without_hooks_or_helpers() {
     let names: Vec<&str> = TodoController::ACTIONS.iter().map(|a| a.name).collect();
-    assert_eq!(names, ["clear_done", "add", "set-filter", "save", "refresh", "change"]);
+    assert_eq!(
+        names,
+        [
+            "clear_done",
+            "add",
+            "set-filter",
+            "save",
+            "rename",
+            "refresh",
+            "change"
+        ]
+    );
     for hook in ["mount", "connected", "gone", "helper"] {
-        assert_eq!(resolve_action(TodoController::ACTIONS, hook), None, "{hook}");
+        assert_eq!(
+            resolve_action(TodoController::ACTIONS, hook),
+            None,
+            "{hook}"
+        );
     }
     const { assert!(TodoController::HAS_CHANGE) };
 }
@@ -133,14 +171,29 @@ fn table_lists_actions_in_order_without_hooks_or_helpers() {
 #[test]
 fn alias_rule() {
     let spec = |name: &str| {
-        TodoController::ACTIONS.iter().find(|a| a.name == name).expect(name).aliases.to_vec()
+        TodoController::ACTIONS
+            .iter()
+            .find(|a| a.name == name)
+            .expect(name)
+            .aliases
+            .to_vec()
     };
-    assert_eq!(spec("clear_done"), ["clear_done", "clear-done", "clearDone", "ClearDone"]);
+    assert_eq!(
+        spec("clear_done"),
+        ["clear_done", "clear-done", "clearDone", "ClearDone"]
+    );
     assert_eq!(spec("add"), ["add", "Add", "new"]);
-    assert_eq!(spec("set-filter"), ["set-filter", "set_filter", "setFilter", "SetFilter"]);
+    assert_eq!(
+        spec("set-filter"),
+        ["set-filter", "set_filter", "setFilter", "SetFilter"]
+    );
     // Exact match only.
     for miss in ["cleardone", "CLEAR_DONE", "Clear-Done", "ADD", ""] {
-        assert_eq!(resolve_action(TodoController::ACTIONS, miss), None, "{miss}");
+        assert_eq!(
+            resolve_action(TodoController::ACTIONS, miss),
+            None,
+            "{miss}"
+        );
     }
 }
 
@@ -148,20 +201,29 @@ fn alias_rule() {
 async fn dispatch_by_every_alias() {
     let controller = TodoController::default();
     for alias in ["clear_done", "clear-done", "clearDone", "ClearDone"] {
-        let mut state = TodoState { items: vec!["x".into()], ..TodoState::default() };
-        run(&controller, &mut state, alias, json!({})).await.unwrap();
+        let mut state = TodoState {
+            items: vec!["x".into()],
+            ..TodoState::default()
+        };
+        run(&controller, &mut state, alias, json!({}))
+            .await
+            .unwrap();
         assert!(state.items.is_empty(), "{alias}");
         assert_eq!(state.log, ["clear_done"], "{alias}");
     }
     for alias in ["add", "Add", "new"] {
         let mut state = TodoState::default();
-        run(&controller, &mut state, alias, json!({"title": "milk"})).await.unwrap();
+        run(&controller, &mut state, alias, json!({"title": "milk"}))
+            .await
+            .unwrap();
         assert_eq!(state.items, ["milk"], "{alias}");
         assert_eq!(state.log, [format!("add via {alias}")]);
     }
     for alias in ["set-filter", "set_filter", "setFilter", "SetFilter"] {
         let mut state = TodoState::default();
-        run(&controller, &mut state, alias, json!({"filter": "done"})).await.unwrap();
+        run(&controller, &mut state, alias, json!({"filter": "done"}))
+            .await
+            .unwrap();
         assert_eq!(state.filter, "done", "{alias}");
     }
 }
@@ -170,19 +232,54 @@ async fn dispatch_by_every_alias() {
 async fn extraction_error_fails_the_action_before_it_runs() {
     let controller = TodoController::default();
     let mut state = TodoState::default();
-    let err = run(&controller, &mut state, "add", json!({"title": ""})).await.unwrap_err();
+    let err = run(&controller, &mut state, "add", json!({"title": ""}))
+        .await
+        .unwrap_err();
     assert!(err.is_field_error());
-    assert_eq!(err.to_map().get("title").map(String::as_str), Some("a title is required"));
+    assert_eq!(
+        err.to_map().get("title").map(String::as_str),
+        Some("a title is required")
+    );
     assert_eq!(state, TodoState::default(), "the method did not run");
+}
+
+#[tokio::test]
+async fn form_extraction() {
+    let controller = TodoController::default();
+    let mut state = TodoState::default();
+    run(
+        &controller,
+        &mut state,
+        "rename",
+        json!({"title": "a", "copies": "2"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(state.items, ["a", "a"]);
+
+    let err = run(&controller, &mut state, "rename", json!({"copies": "many"}))
+        .await
+        .unwrap_err();
+    let errors = err.to_map();
+    assert!(
+        errors.contains_key("title") && errors.contains_key("copies"),
+        "{errors:?}"
+    );
+    assert_eq!(state.items, ["a", "a"], "the method did not run");
 }
 
 #[tokio::test]
 async fn error_return_is_a_general_error() {
     let controller = TodoController::default();
     let mut state = TodoState::default();
-    let err = run(&controller, &mut state, "save", json!({})).await.unwrap_err();
+    let err = run(&controller, &mut state, "save", json!({}))
+        .await
+        .unwrap_err();
     assert!(!err.is_field_error());
-    assert_eq!(err.to_map().get("_general").map(String::as_str), Some("storage is down"));
+    assert_eq!(
+        err.to_map().get("_general").map(String::as_str),
+        Some("storage is down")
+    );
 }
 
 #[tokio::test]
@@ -192,7 +289,9 @@ async fn internal_kind_and_async_action() {
     let clear = resolve_action(TodoController::ACTIONS, "clear_done").unwrap();
     assert_eq!(TodoController::ACTIONS[clear].kind, ActionKind::Client);
     let mut state = TodoState::default();
-    run(&TodoController::default(), &mut state, "Refresh", json!({})).await.unwrap();
+    run(&TodoController::default(), &mut state, "Refresh", json!({}))
+        .await
+        .unwrap();
     assert_eq!(state.log, ["refresh"]);
 }
 
@@ -200,7 +299,9 @@ async fn internal_kind_and_async_action() {
 async fn out_of_range_index_is_an_error() {
     let mut ctx = Context::for_test("x", json!({}));
     let mut state = TodoState::default();
-    let result = TodoController::default().dispatch(99, &mut state, &mut ctx).await;
+    let result = TodoController::default()
+        .dispatch(99, &mut state, &mut ctx)
+        .await;
     assert!(result.is_err());
 }
 
@@ -214,15 +315,25 @@ async fn hooks() {
     assert_eq!(state.items, ["mounted"]);
 
     let mut failing = Context::for_test("", json!({"fail_mount": true}));
-    let err = controller.mount(&mut state, &mut failing).await.unwrap_err();
+    let err = controller
+        .mount(&mut state, &mut failing)
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "mount failed");
 
     controller.on_connect(&mut state, &mut ctx).await.unwrap();
     assert_eq!(state.log, ["connected test-group"]);
 
-    let info = Disconnect { connection_id: 7, group_id: "g".into(), user_id: None };
+    let info = Disconnect {
+        connection_id: 7,
+        group_id: "g".into(),
+        user_id: None,
+    };
     controller.on_disconnect(&state, &info).await;
-    assert_eq!(*controller.disconnects.lock().unwrap(), ["7 left with 1 items"]);
+    assert_eq!(
+        *controller.disconnects.lock().unwrap(),
+        ["7 left with 1 items"]
+    );
     assert_eq!(controller.helper(), 1);
 }
 
@@ -267,28 +378,47 @@ fn persist_round_trip() {
     restored.restore_persisted(&bytes).unwrap();
     assert_eq!(restored.filter, "active");
     assert_eq!(restored.page, Some(3));
-    assert!(restored.items.is_empty(), "ephemeral fields are not restored");
+    assert!(
+        restored.items.is_empty(),
+        "ephemeral fields are not restored"
+    );
 }
 
 #[test]
 fn restore_tolerates_missing_extra_and_null() {
-    let mut state = TodoState { filter: "keep".into(), page: Some(1), ..TodoState::default() };
+    let mut state = TodoState {
+        filter: "keep".into(),
+        page: Some(1),
+        ..TodoState::default()
+    };
     // Missing `filter`, unknown `other`: filter kept, page set.
-    state.restore_persisted(br#"{"page": 2, "other": true}"#).unwrap();
+    state
+        .restore_persisted(br#"{"page": 2, "other": true}"#)
+        .unwrap();
     assert_eq!((state.filter.as_str(), state.page), ("keep", Some(2)));
     // `null` for `page` (an Option) clears it and leaves `filter` alone.
-    state.restore_persisted(br#"{"filter": "new", "page": null}"#).unwrap();
+    state
+        .restore_persisted(br#"{"filter": "new", "page": null}"#)
+        .unwrap();
     assert_eq!((state.filter.as_str(), state.page), ("new", None));
     // `null` for `filter` (a String cannot be null) leaves it, and does not wipe `page`.
     state.page = Some(5);
-    state.restore_persisted(br#"{"filter": null, "page": 6}"#).unwrap();
+    state
+        .restore_persisted(br#"{"filter": null, "page": 6}"#)
+        .unwrap();
     assert_eq!((state.filter.as_str(), state.page), ("new", Some(6)));
 }
 
 #[test]
 fn restore_errors_leave_the_state_untouched() {
-    let mut state = TodoState { filter: "keep".into(), page: Some(1), ..TodoState::default() };
-    let err = state.restore_persisted(br#"{"filter": "x", "page": "not a number"}"#).unwrap_err();
+    let mut state = TodoState {
+        filter: "keep".into(),
+        page: Some(1),
+        ..TodoState::default()
+    };
+    let err = state
+        .restore_persisted(br#"{"filter": "x", "page": "not a number"}"#)
+        .unwrap_err();
     assert!(err.to_string().contains("persisted field `page`"), "{err}");
     assert_eq!((state.filter.as_str(), state.page), ("keep", Some(1)));
     assert!(state.restore_persisted(b"[]").is_err());

@@ -88,21 +88,40 @@ fn controller_dispatch_table() {
     });
     assert!(out.contains(&table), "{out}");
     // `change` is internal: the browser cannot send it, so no capability.
-    assert!(out.contains(&flat(&quote!(const HAS_CHANGE: bool = false;))), "{out}");
+    assert!(
+        out.contains(&flat(&quote!(
+            const HAS_CHANGE: bool = false;
+        ))),
+        "{out}"
+    );
     // Our markers are gone from the user's impl; other methods stay.
     assert!(!out.contains("# [action"), "{out}");
     assert!(!out.contains("# [mount"), "{out}");
-    assert!(out.contains(&flat(&quote!(fn helper(&self) {}))), "{out}");
+    assert!(
+        out.contains(&flat(&quote!(
+            fn helper(&self) {}
+        ))),
+        "{out}"
+    );
     // Hooks are overridden; on_connect keeps the trait default.
     assert!(out.contains("fn mount <"), "{out}");
     assert!(out.contains("fn on_disconnect <"), "{out}");
     assert!(!out.contains("fn on_connect <"), "{out}");
     // Extraction through FromContext, before the call.
     assert!(
-        out.contains(&flat(&quote!(<Form<Clear> as ::livetemplate::__private::FromContext>::from_context(&*__lt_ctx)))),
+        out.contains(&flat(&quote!(
+            <Form<Clear> as ::livetemplate::__private::FromContext>::from_context(&*__lt_ctx)
+        ))),
         "{out}"
     );
-    assert!(out.contains(&flat(&quote!(Self::clear_done(self, __lt_arg0, &*__lt_state)))), "{out}");
+    assert!(
+        out.contains(&flat(&quote!(Self::clear_done(
+            self,
+            __lt_arg0,
+            &*__lt_state
+        )))),
+        "{out}"
+    );
 }
 
 #[test]
@@ -111,7 +130,12 @@ fn client_change_action_sets_capability() {
         quote!(state = S),
         quote!(impl C { #[action] fn change(&self, s: &mut S) {} }),
     ));
-    assert!(out.contains(&flat(&quote!(const HAS_CHANGE: bool = true;))), "{out}");
+    assert!(
+        out.contains(&flat(&quote!(
+            const HAS_CHANGE: bool = true;
+        ))),
+        "{out}"
+    );
 }
 
 #[test]
@@ -121,7 +145,10 @@ fn crate_path_moves_the_door() {
         quote!(impl C { #[my_app::lt::action] fn go(&self) {} }),
     ));
     assert!(!out.contains("compile_error"), "{out}");
-    assert!(out.contains(":: my_app :: lt :: __private :: Controller"), "{out}");
+    assert!(
+        out.contains(":: my_app :: lt :: __private :: Controller"),
+        "{out}"
+    );
     assert!(!out.contains(":: livetemplate ::"), "{out}");
 }
 
@@ -130,7 +157,13 @@ fn errors_of(tokens: &TokenStream) -> Vec<String> {
     let text = flat(tokens);
     text.split(":: core :: compile_error ! {")
         .skip(1)
-        .map(|rest| rest.split('}').next().unwrap_or_default().trim().to_string())
+        .map(|rest| {
+            rest.split('}')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .collect()
 }
 
@@ -149,16 +182,46 @@ fn errors_are_all_reported_and_the_impl_is_kept() {
     );
     let errors = errors_of(&out);
     assert_eq!(errors.len(), 6, "{errors:#?}");
-    assert!(errors[0].contains("unknown `#[controller]` argument `stat`"), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("needs the state type")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("not `self`")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("not `&mut self`")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("take `&self` first")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.contains("unknown `#[action]` argument `nme`")), "{errors:#?}");
+    assert!(
+        errors[0].contains("unknown `#[controller]` argument `stat`"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("needs the state type")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("not `self`")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("not `&mut self`")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("take `&self` first")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown `#[action]` argument `nme`")),
+        "{errors:#?}"
+    );
     let text = flat(&out);
     assert!(text.starts_with("impl C {"), "{text}");
-    assert!(text.contains(&flat(&quote!(fn a(self) {}))), "{text}");
-    assert!(text.contains(&flat(&quote!(fn d(&self) {}))), "{text}");
+    assert!(
+        text.contains(&flat(&quote!(
+            fn a(self) {}
+        ))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&flat(&quote!(
+            fn d(&self) {}
+        ))),
+        "{text}"
+    );
     // Without a state type there is no stub impl.
     assert!(!text.contains("Controller for"), "{text}");
 }
@@ -170,8 +233,16 @@ fn errors_keep_a_stub_when_the_state_is_known() {
         quote!(impl C { #[action] fn a(&mut self) {} }),
     ));
     assert!(out.contains("compile_error"), "{out}");
-    assert!(out.contains("impl :: livetemplate :: __private :: Controller for C"), "{out}");
-    assert!(out.contains("const ACTIONS : & 'static [:: livetemplate :: __private :: ActionSpec] = & [] ;"), "{out}");
+    assert!(
+        out.contains("impl :: livetemplate :: __private :: Controller for C"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "const ACTIONS : & 'static [:: livetemplate :: __private :: ActionSpec] = & [] ;"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -187,12 +258,20 @@ fn alias_collision_points_at_the_second() {
     );
     let errors = errors_of(&out);
     assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].contains("`clearDone` already resolves to `clear_done`"), "{errors:#?}");
+    assert!(
+        errors[0].contains("`clearDone` already resolves to `clear_done`"),
+        "{errors:#?}"
+    );
 }
 
 #[test]
 fn not_an_impl() {
-    let out = controller(quote!(state = S), quote!(struct C;));
+    let out = controller(
+        quote!(state = S),
+        quote!(
+            struct C;
+        ),
+    );
     let errors = errors_of(&out);
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].contains("goes on an `impl` block"), "{errors:#?}");
@@ -201,11 +280,18 @@ fn not_an_impl() {
 
 #[test]
 fn stray_marker_keeps_the_item() {
-    let out = stray(MarkerKind::Action, quote!(fn go(&self) {}));
+    let out = stray(
+        MarkerKind::Action,
+        quote!(
+            fn go(&self) {}
+        ),
+    );
     let errors = errors_of(&out);
     assert_eq!(errors.len(), 1);
     assert!(errors[0].contains("only works on a method"), "{errors:#?}");
-    assert!(flat(&out).starts_with(&flat(&quote!(fn go(&self) {}))));
+    assert!(flat(&out).starts_with(&flat(&quote!(
+        fn go(&self) {}
+    ))));
 }
 
 fn small_state() -> TokenStream {
@@ -230,15 +316,34 @@ fn live_state_snapshot() {
 fn live_state_keys_are_field_names() {
     let out = flat(&small_state());
     assert!(!out.contains("compile_error"), "{out}");
-    assert!(out.contains(&flat(&quote!(const PERSISTED: &'static [&'static str] = &["filter", "type"];))), "{out}");
+    assert!(
+        out.contains(&flat(&quote!(
+            const PERSISTED: &'static [&'static str] = &["filter", "type"];
+        ))),
+        "{out}"
+    );
     assert!(out.contains(&flat(&quote!(::livetemplate::__private::persist::save::<String>(&mut __lt_object, "filter", &self.filter)?;))), "{out}");
 }
 
 #[test]
 fn live_state_without_persist_fields() {
-    let out = flat(&live_state(quote!(struct S { a: u8 })));
-    assert!(out.contains(&flat(&quote!(const PERSISTED: &'static [&'static str] = &[];))), "{out}");
-    assert!(out.contains(&flat(&quote!(::core::result::Result::Ok(::core::option::Option::None)))), "{out}");
+    let out = flat(&live_state(quote!(
+        struct S {
+            a: u8,
+        }
+    )));
+    assert!(
+        out.contains(&flat(&quote!(
+            const PERSISTED: &'static [&'static str] = &[];
+        ))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&flat(&quote!(::core::result::Result::Ok(
+            ::core::option::Option::None
+        )))),
+        "{out}"
+    );
 }
 
 #[test]

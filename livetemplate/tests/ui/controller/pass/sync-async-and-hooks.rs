@@ -47,7 +47,11 @@ impl Counter {
     }
 
     #[action]
-    pub(crate) fn custom_error(&self, ctx: &mut Context, state: &mut State) -> std::result::Result<(), MyError> {
+    pub(crate) fn custom_error(
+        &self,
+        ctx: &mut Context,
+        state: &mut State,
+    ) -> std::result::Result<(), MyError> {
         ctx.set_flash("k", "v");
         state.count += 1;
         Err(MyError)

@@ -1,4 +1,4 @@
-//! The example from the documentation, with a hand-written `FromContext` form.
+//! The example from the documentation: `Form<T>` and a hand-written `FromContext` type.
 #![deny(warnings)]
 
 use livetemplate::prelude::*;
@@ -17,14 +17,18 @@ struct TodoState {
     items: Vec<Todo>,
 }
 
+#[derive(Deserialize)]
 struct SaveForm {
     title: String,
 }
 
-impl FromContext for SaveForm {
+/// The signed-in user's name, or a general error.
+struct UserName(String);
+
+impl FromContext for UserName {
     fn from_context(ctx: &Context) -> Result<Self> {
-        let title = ctx.get_str("title").ok_or_else(|| FieldError::new("title", "required"))?;
-        Ok(SaveForm { title })
+        let name = ctx.user_id().ok_or_else(|| Error::msg("sign in first"))?;
+        Ok(UserName(name.to_string()))
     }
 }
 
@@ -65,10 +69,23 @@ impl TodoController {
     }
 
     #[action]
-    async fn save(&self, state: &mut TodoState, form: SaveForm, ctx: &mut Context) -> Result<()> {
-        state.items.push(Todo { title: form.title, done: false });
+    async fn save(
+        &self,
+        state: &mut TodoState,
+        form: Form<SaveForm>,
+        ctx: &mut Context,
+    ) -> Result<()> {
+        state.items.push(Todo {
+            title: form.into_inner().title,
+            done: false,
+        });
         ctx.set_flash("saved", "saved");
         Ok(())
+    }
+
+    #[action]
+    fn claim(&self, user: UserName, state: &mut TodoState) {
+        state.filter = user.0;
     }
 }
 
@@ -76,5 +93,5 @@ fn assert_controller<C: Controller>() {}
 
 fn main() {
     assert_controller::<TodoController>();
-    assert_eq!(TodoController::ACTIONS.len(), 3);
+    assert_eq!(TodoController::ACTIONS.len(), 4);
 }

@@ -10,6 +10,9 @@ struct Paged<T> {
 }
 
 fn main() {
-    let state = Paged::<String> { page: 2, rows: vec![] };
+    let state = Paged::<String> {
+        page: 2,
+        rows: vec![],
+    };
     assert_eq!(state.save_persisted().unwrap().unwrap(), br#"{"page":2}"#);
 }
