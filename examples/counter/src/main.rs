@@ -8,10 +8,9 @@
 //!   `@livetemplate/client` 0.25.1 package, e.g. `node_modules/@livetemplate/client`)
 //!   instead of loading it from the CDN, so the page works offline.
 
-use livetemplate::__private::{ActionKind, ActionSpec, BoxFuture};
+use livetemplate::prelude::*;
 use livetemplate::transport::Template;
-use livetemplate::{App, Context, Controller, Error, LiveHandler, LiveState};
-use serde::{Deserialize, Serialize};
+use livetemplate::{App, LiveHandler};
 
 const TEMPLATE: &str = r#"<main>
   <h1>Count: {{count}}</h1>
@@ -22,52 +21,23 @@ const TEMPLATE: &str = r#"<main>
 </main>"#;
 
 /// Each browser tab has its own count.
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize, LiveState)]
 struct Count {
     count: i64,
 }
 
-impl LiveState for Count {
-    const PERSISTED: &'static [&'static str] = &[];
-
-    fn save_persisted(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
-        Ok(None)
-    }
-
-    fn restore_persisted(&mut self, _bytes: &[u8]) -> Result<(), serde_json::Error> {
-        Ok(())
-    }
-}
-
 struct Counter;
 
-impl Controller for Counter {
-    type State = Count;
+#[controller(state = Count)]
+impl Counter {
+    #[action]
+    fn increment(&self, state: &mut Count) {
+        state.count += 1;
+    }
 
-    const ACTIONS: &'static [ActionSpec] = &[
-        ActionSpec {
-            name: "increment",
-            aliases: &["increment"],
-            kind: ActionKind::Client,
-        },
-        ActionSpec {
-            name: "decrement",
-            aliases: &["decrement"],
-            kind: ActionKind::Client,
-        },
-    ];
-
-    fn dispatch<'a>(
-        &'a self,
-        index: usize,
-        state: &'a mut Count,
-        _ctx: &'a mut Context,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        match index {
-            0 => state.count += 1,
-            _ => state.count -= 1,
-        }
-        Box::pin(async { Ok(()) })
+    #[action]
+    fn decrement(&self, state: &mut Count) {
+        state.count -= 1;
     }
 }
 
@@ -88,7 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080u16);
-    println!("counter: http://127.0.0.1:{port}");
-    livetemplate::serve(("127.0.0.1", port), app).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("counter: http://{}", listener.local_addr()?);
+    livetemplate::transport::serve_listener(listener, app).await?;
     Ok(())
 }
