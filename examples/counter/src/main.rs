@@ -20,9 +20,11 @@ const TEMPLATE: &str = r#"<main>
   </form>
 </main>"#;
 
-/// Each browser tab has its own count.
+/// The page's state. `#[persist]` keeps the count per browser session across reloads,
+/// reconnects and form posts without JavaScript.
 #[derive(Clone, Default, Serialize, Deserialize, LiveState)]
 struct Count {
+    #[persist]
     count: i64,
 }
 
