@@ -203,6 +203,11 @@ impl<'a> Parser<'a> {
 
     /// A sub-template body, after its `BEGIN(id)`, up to and including its `END`.
     fn node(&mut self, id: u32) -> PResult<Node> {
+        // Nesting follows partial recursion, which may be deep: grow the stack if needed.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node_body(id))
+    }
+
+    fn node_body(&mut self, id: u32) -> PResult<Node> {
         let mut statics: Vec<Cow<'a, str>> = Vec::new();
         let mut slots = Vec::new();
         let mut cur = self.text();
