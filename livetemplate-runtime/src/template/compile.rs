@@ -310,24 +310,19 @@ pub(crate) struct Instrumenter {
     structural: Structural,
 }
 
-fn marker_element(kind: char, id: Option<u32>) -> TemplateElement {
+/// Wrap `el` in a `WrapHelper` block whose template carries the opening marker as its
+/// name (see `marker::WrapHelper`).
+fn wrap(
+    open: String,
+    elements: Vec<TemplateElement>,
+    mapping: Vec<TemplateMapping>,
+) -> TemplateElement {
+    let mut body = HbTemplate::new();
+    body.name = Some(open);
+    body.elements = elements;
+    body.mapping = mapping;
     let sub = Subexpression::new(
         Parameter::Name(marker::HELPER_NAME.to_owned()),
-        vec![Parameter::Literal(Value::String(marker::encode(kind, id)))],
-        HashMap::new(),
-    );
-    *sub.element
-}
-
-/// `{{#__livetemplate_partial}}<el>{{/__livetemplate_partial}}`: see `marker::PartialHelper`.
-fn partial_wrapper(el: TemplateElement, at: Option<&TemplateMapping>) -> TemplateElement {
-    let mut body = HbTemplate::new();
-    body.elements.push(el);
-    if let Some(m) = at {
-        body.mapping.push(m.clone());
-    }
-    let sub = Subexpression::new(
-        Parameter::Name(marker::PARTIAL_HELPER_NAME.to_owned()),
         Vec::new(),
         HashMap::new(),
     );
@@ -341,27 +336,17 @@ fn partial_wrapper(el: TemplateElement, at: Option<&TemplateMapping>) -> Templat
     }
 }
 
-/// Elements and their source positions, built side by side.
-struct Builder {
-    elements: Vec<TemplateElement>,
-    mapping: Vec<TemplateMapping>,
-    aligned: bool,
-}
-
-impl Builder {
-    fn push(&mut self, el: TemplateElement, at: Option<&TemplateMapping>) {
-        self.elements.push(el);
-        if self.aligned {
-            match at {
-                Some(m) => self.mapping.push(m.clone()),
-                None => self.aligned = false,
-            }
-        }
-    }
-
-    fn marker(&mut self, kind: char, id: Option<u32>, at: Option<&TemplateMapping>) {
-        self.push(marker_element(kind, id), at);
-    }
+fn wrap_one(
+    kind: char,
+    id: Option<u32>,
+    el: TemplateElement,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    wrap(
+        marker::encode(kind, id),
+        vec![el],
+        at.cloned().into_iter().collect(),
+    )
 }
 
 impl Instrumenter {
@@ -401,31 +386,23 @@ impl Instrumenter {
         }
     }
 
-    /// Wrap the body of `t` in `BEGIN(id) … END` and every dynamic element in slot markers.
+    /// Wrap the body of `t` in `BEGIN(id) … END` and every dynamic element in a slot.
+    ///
+    /// Elements are replaced one for one, so the source positions stay aligned.
     fn template(&mut self, t: &mut HbTemplate, id: u32) {
         let elements = std::mem::take(&mut t.elements);
         let mapping = std::mem::take(&mut t.mapping);
-        let aligned = !mapping.is_empty() && mapping.len() == elements.len();
-        let mut b = Builder {
-            elements: Vec::with_capacity(elements.len() * 3 + 2),
-            mapping: Vec::new(),
-            aligned,
-        };
-        b.marker(marker::BEGIN, Some(id), mapping.first());
+        let mut out = Vec::with_capacity(elements.len());
         for (i, el) in elements.into_iter().enumerate() {
             let at = mapping.get(i);
-            match el {
+            let el = match el {
                 TemplateElement::Expression(_) | TemplateElement::HtmlExpression(_) => {
-                    b.marker(marker::RAW_OPEN, None, at);
-                    b.push(el, at);
-                    b.marker(marker::RAW_CLOSE, None, at);
+                    wrap_one(marker::RAW_OPEN, None, el, at)
                 }
                 TemplateElement::HelperBlock(mut ht) => match self.kind(&ht) {
                     BlockKind::Conditional => {
                         self.branches(&mut ht);
-                        b.marker(marker::BLOCK, None, at);
-                        b.push(TemplateElement::HelperBlock(ht), at);
-                        b.marker(marker::CLOSE, None, at);
+                        wrap_one(marker::BLOCK, None, TemplateElement::HelperBlock(ht), at)
                     }
                     BlockKind::Each => {
                         let body = self.alloc();
@@ -436,13 +413,16 @@ impl Instrumenter {
                             let else_id = self.alloc();
                             self.template(inner, else_id);
                         }
-                        b.marker(marker::EACH, Some(body), at);
-                        b.push(TemplateElement::HelperBlock(ht), at);
-                        b.marker(marker::CLOSE, None, at);
+                        wrap_one(
+                            marker::EACH,
+                            Some(body),
+                            TemplateElement::HelperBlock(ht),
+                            at,
+                        )
                     }
                     BlockKind::Opaque => {
                         // Not split; instrumented anyway so that partials inside still
-                        // count depth (their markers are suppressed at run time).
+                        // count depth (markers inside are suppressed at run time).
                         for inner in [ht.template.as_mut(), ht.inverse.as_mut()]
                             .into_iter()
                             .flatten()
@@ -450,34 +430,31 @@ impl Instrumenter {
                             let sub = self.alloc();
                             self.template(inner, sub);
                         }
-                        b.marker(marker::RAW_OPEN, None, at);
-                        b.push(TemplateElement::HelperBlock(ht), at);
-                        b.marker(marker::RAW_CLOSE, None, at);
+                        wrap_one(marker::RAW_OPEN, None, TemplateElement::HelperBlock(ht), at)
                     }
                 },
-                TemplateElement::PartialExpression(_) => {
-                    b.push(partial_wrapper(el, at), at);
-                }
+                TemplateElement::PartialExpression(_) => wrap_one(marker::PARTIAL, None, el, at),
                 TemplateElement::PartialBlock(mut dt) => {
                     if let Some(inner) = dt.template.as_mut() {
                         let sub = self.alloc();
                         self.template(inner, sub);
                     }
-                    b.push(partial_wrapper(TemplateElement::PartialBlock(dt), at), at);
+                    wrap_one(marker::PARTIAL, None, TemplateElement::PartialBlock(dt), at)
                 }
                 TemplateElement::DecoratorBlock(mut dt) => {
                     if let Some(inner) = dt.template.as_mut() {
                         let sub = self.alloc();
                         self.template(inner, sub);
                     }
-                    b.push(TemplateElement::DecoratorBlock(dt), at);
+                    TemplateElement::DecoratorBlock(dt)
                 }
-                other => b.push(other, at),
-            }
+                other => other,
+            };
+            out.push(el);
         }
-        b.marker(marker::END, None, mapping.last());
-        t.elements = b.elements;
-        t.mapping = if b.aligned { b.mapping } else { Vec::new() };
+        let first = mapping.first().cloned();
+        t.elements = vec![wrap(marker::encode(marker::BEGIN, Some(id)), out, mapping)];
+        t.mapping = first.into_iter().collect();
     }
 
     /// Instrument the branches of a conditional block; an `{{else if}}` chain is

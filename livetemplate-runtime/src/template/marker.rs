@@ -18,10 +18,9 @@ use handlebars::{
     RenderErrorReason, Renderable,
 };
 
-/// Name under which [`MarkerHelper`] is registered (reserved for user helpers).
-pub(crate) const HELPER_NAME: &str = "__livetemplate_marker";
-/// Name under which [`PartialHelper`] is registered (reserved for user helpers).
-pub(crate) const PARTIAL_HELPER_NAME: &str = "__livetemplate_partial";
+/// Name under which [`WrapHelper`] is registered. Template sources cannot contain it
+/// (reserved characters are rejected), so it cannot clash with a user's helper call.
+pub(crate) const HELPER_NAME: &str = "\u{FDD0}";
 
 /// Start of a sub-template body; followed by its id.
 pub(crate) const BEGIN: char = '\u{FDD0}';
@@ -161,64 +160,75 @@ pub(crate) fn escape(data: &str) -> String {
     out
 }
 
-/// The helper behind every marker element: `{{__livetemplate_marker "<marker>"}}`.
-///
-/// It writes straight to the output (not through handlebars' indentation-aware writer),
-/// so it changes neither the output nor handlebars' indentation state.
-pub(crate) struct MarkerHelper;
+/// Stack left before a partial grows the stack.
+const RED_ZONE: usize = 256 * 1024;
+/// Size of each extra stack segment.
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 
-impl HelperDef for MarkerHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let Some(marker) = h.param(0).and_then(|p| p.value().as_str()) else {
-            return Ok(());
-        };
-        let Some(kind) = marker.chars().next() else {
-            return Ok(());
-        };
+/// The block helper every instrumented construct is wrapped in.
+///
+/// A wrapper is a `HelperBlock` named [`HELPER_NAME`] whose template holds the wrapped
+/// elements and, as its name, the opening marker (see `compile::wrap`). The helper writes
+/// the opening marker, renders the wrapped elements, and writes the closing marker:
+///
+/// | opening | closing | also |
+/// |---|---|---|
+/// | `BEGIN(id)` (a whole sub-template) | `END` | |
+/// | `RAW_OPEN` (an expression, an opaque block) | `RAW_CLOSE` | markers inside are suppressed |
+/// | `BLOCK`, `EACH(id)` | `CLOSE` | |
+/// | `PARTIAL` | `PARTIAL_CLOSE` | counts depth, grows the stack |
+///
+/// Markers are written straight to the output, not through handlebars'
+/// indentation-aware writer. The wrapped elements are rendered one by one (not through
+/// `Template::render`), so handlebars' current template name (used to refuse a partial
+/// including itself) is unchanged; and handlebars' helper call around this helper
+/// restores its indentation state exactly as the wrapped element alone would. Errors get
+/// the line and column of the wrapped element, as `Template::render` would add them.
+pub(crate) struct WrapHelper {
+    pub(crate) max_depth: u32,
+}
+
+impl WrapHelper {
+    fn enter_partial(&self) -> HelperResult {
         let mut st = STATE.with(Cell::get);
-        let mut write = st.mode == Mode::Tree && st.silent == 0;
-        match kind {
-            RAW_OPEN => st.silent += 1,
-            RAW_CLOSE => {
-                st.silent = st.silent.saturating_sub(1);
-                write = st.mode == Mode::Tree && st.silent == 0;
-            }
-            _ => {}
+        st.depth += 1;
+        if st.depth > self.max_depth {
+            st.depth_exceeded = true;
         }
         STATE.with(|s| s.set(st));
-        if write {
-            out.write(marker).map_err(RenderError::from)?;
+        if st.depth_exceeded {
+            return Err(RenderErrorReason::Other(format!(
+                "partials nested deeper than {} levels",
+                self.max_depth
+            ))
+            .into());
         }
         Ok(())
     }
 }
 
-/// Stack left before a partial grows the stack (see [`PartialHelper`]).
-const RED_ZONE: usize = 256 * 1024;
-/// Size of each extra stack segment.
-const STACK_SEGMENT: usize = 2 * 1024 * 1024;
-
-/// The block helper every partial element is wrapped in:
-/// `{{#__livetemplate_partial}}{{> name}}{{/__livetemplate_partial}}`.
-///
-/// It counts partial depth (failing once it exceeds `max_depth`), grows the stack when
-/// little is left (so deep but legitimate nesting does not overflow it), and writes the
-/// partial slot markers. The partial element is rendered directly, not through
-/// `Template::render`, so handlebars' notion of the current template (used to refuse a
-/// partial including itself) is unchanged; the surrounding helper call restores the
-/// indentation state exactly as the partial element alone would.
-pub(crate) struct PartialHelper {
-    pub(crate) max_depth: u32,
+fn render_elements<'reg: 'rc, 'rc>(
+    body: &'rc handlebars::template::Template,
+    r: &'reg Handlebars<'reg>,
+    ctx: &'rc Context,
+    rc: &mut RenderContext<'reg, 'rc>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    for (i, el) in body.elements.iter().enumerate() {
+        el.render(r, ctx, rc, out).map_err(|mut e| {
+            if e.line_no.is_none() {
+                if let Some(m) = body.mapping.get(i) {
+                    e.line_no = Some(m.0);
+                    e.column_no = Some(m.1);
+                }
+            }
+            e
+        })?;
+    }
+    Ok(())
 }
 
-impl HelperDef for PartialHelper {
+impl HelperDef for WrapHelper {
     fn call<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -230,42 +240,55 @@ impl HelperDef for PartialHelper {
         let Some(body) = h.template() else {
             return Ok(());
         };
+        let open = body.name.as_deref().unwrap_or_default();
+        let kind = open.chars().next().unwrap_or(BEGIN);
+        let close = match kind {
+            BEGIN => END_STR,
+            RAW_OPEN => RAW_CLOSE_STR,
+            PARTIAL => PARTIAL_CLOSE_STR,
+            _ => CLOSE_STR,
+        };
+        if kind == PARTIAL {
+            self.enter_partial()?;
+        }
         let mut st = STATE.with(Cell::get);
-        st.depth += 1;
-        if st.depth > self.max_depth {
-            st.depth_exceeded = true;
-            STATE.with(|s| s.set(st));
-            return Err(RenderErrorReason::Other(format!(
-                "partials nested deeper than {} levels",
-                self.max_depth
-            ))
-            .into());
-        }
-        STATE.with(|s| s.set(st));
         let write = st.mode == Mode::Tree && st.silent == 0;
-        if write {
-            out.write(PARTIAL_OPEN_STR).map_err(RenderError::from)?;
+        if kind == RAW_OPEN {
+            st.silent += 1;
+            STATE.with(|s| s.set(st));
         }
-        let result = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || -> HelperResult {
-            for el in &body.elements {
-                el.render(r, ctx, rc, out)?;
-            }
-            Ok(())
-        });
-        STATE.with(|s| {
-            let mut st = s.get();
-            st.depth = st.depth.saturating_sub(1);
-            s.set(st);
-        });
+        if write {
+            out.write(open).map_err(RenderError::from)?;
+        }
+        let result = if kind == PARTIAL {
+            stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || {
+                render_elements(body, r, ctx, rc, out)
+            })
+        } else {
+            render_elements(body, r, ctx, rc, out)
+        };
+        if kind == PARTIAL || kind == RAW_OPEN {
+            STATE.with(|s| {
+                let mut st = s.get();
+                if kind == PARTIAL {
+                    st.depth = st.depth.saturating_sub(1);
+                } else {
+                    st.silent = st.silent.saturating_sub(1);
+                }
+                s.set(st);
+            });
+        }
         result?;
         if write {
-            out.write(PARTIAL_CLOSE_STR).map_err(RenderError::from)?;
+            out.write(close).map_err(RenderError::from)?;
         }
         Ok(())
     }
 }
 
-const PARTIAL_OPEN_STR: &str = "\u{FDD7}";
+const END_STR: &str = "\u{FDD1}";
+const RAW_CLOSE_STR: &str = "\u{FDD3}";
+const CLOSE_STR: &str = "\u{FDD6}";
 const PARTIAL_CLOSE_STR: &str = "\u{FDD8}";
 
 #[cfg(test)]
@@ -283,8 +306,10 @@ mod tests {
     }
 
     #[test]
-    fn partial_marker_strings_match_kinds() {
-        assert_eq!(PARTIAL_OPEN_STR, encode(PARTIAL, None));
+    fn closing_marker_strings_match_kinds() {
+        assert_eq!(END_STR, encode(END, None));
+        assert_eq!(RAW_CLOSE_STR, encode(RAW_CLOSE, None));
+        assert_eq!(CLOSE_STR, encode(CLOSE, None));
         assert_eq!(PARTIAL_CLOSE_STR, encode(PARTIAL_CLOSE, None));
     }
 

@@ -7,13 +7,14 @@
 //!
 //! # How the tree is found
 //!
-//! Each template is parsed by `handlebars` and then instrumented: marker elements are
-//! inserted around every dynamic element and at both ends of every sub-template (block
-//! bodies, `{{else}}` branches, `{{#each}}` bodies, partials). A marker is a helper call
-//! that writes reserved code points straight to the output without touching handlebars'
-//! state (indentation, whitespace control), so the output minus the markers is exactly
-//! what handlebars renders. One pass over the output then builds the tree; statics are
-//! the output text between markers.
+//! Each template is parsed by `handlebars` and then instrumented: every dynamic element,
+//! and every sub-template (block bodies, `{{else}}` branches, `{{#each}}` bodies,
+//! partials), is wrapped in a private block helper that writes markers (reserved code
+//! points) before and after it. The markers are written straight to the output without
+//! touching handlebars' state (indentation, whitespace control, current template), so the
+//! output minus the markers is exactly what handlebars renders. One pass over the output
+//! then builds the tree; statics are the output text between markers, and a node's
+//! structure is identified by its statics (shared between renders when unchanged).
 //!
 //! | Template construct | Slot |
 //! |---|---|
@@ -252,11 +253,7 @@ impl TemplateBuilder {
                 "partial `{n}` has the same name as the template"
             )));
         }
-        if let Some((n, _)) = self
-            .helpers
-            .iter()
-            .find(|(n, _)| n == marker::HELPER_NAME || n == marker::PARTIAL_HELPER_NAME)
-        {
+        if let Some((n, _)) = self.helpers.iter().find(|(n, _)| n == marker::HELPER_NAME) {
             return Err(TemplateError::Name(format!(
                 "helper name `{n}` is reserved"
             )));
@@ -289,10 +286,9 @@ impl TemplateBuilder {
 
         let mut registry = Handlebars::new();
         registry.register_escape_fn(marker::escape);
-        registry.register_helper(marker::HELPER_NAME, Box::new(marker::MarkerHelper));
         registry.register_helper(
-            marker::PARTIAL_HELPER_NAME,
-            Box::new(marker::PartialHelper {
+            marker::HELPER_NAME,
+            Box::new(marker::WrapHelper {
                 max_depth: u32::try_from(self.max_depth).unwrap_or(u32::MAX),
             }),
         );

@@ -573,3 +573,47 @@ fn whitespace_control_and_standalone_lines_match_handlebars() {
         }
     }
 }
+
+#[test]
+fn render_errors_keep_handlebars_positions() {
+    let partials = [("p", "ok\n\n{{lookup}}")];
+    for src in [
+        "a\nb {{lookup}}",
+        "a\n{{#each xs}}\n  x\n  {{#if this}}{{lookup}}{{/if}}\n{{/each}}",
+        "{{#with w}}\n{{> p}}{{/with}}",
+        "\n{{#each xs}}{{len}}{{/each}}",
+    ] {
+        let mut hb = Handlebars::new();
+        for (n, s) in partials {
+            hb.register_partial(n, s).unwrap();
+        }
+        hb.register_template_string("t", src).unwrap();
+        let data = json!({"xs": [1], "w": {"a": 1}});
+        let expected = hb.render("t", &data).expect_err("handlebars fails");
+        let mut b = Template::builder("t", src);
+        for (n, s) in partials {
+            b = b.partial(n, s);
+        }
+        let t = b.build().unwrap();
+        for got in [
+            t.render(&data).map(|_| ()),
+            t.render_html(&data).map(|_| ()),
+        ] {
+            match got {
+                Err(RenderError::Handlebars { source, .. }) => {
+                    assert_eq!(
+                        (&source.template_name, source.line_no, source.column_no),
+                        (
+                            &expected.template_name,
+                            expected.line_no,
+                            expected.column_no
+                        ),
+                        "{src}"
+                    );
+                    assert_eq!(source.to_string(), expected.to_string());
+                }
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+}
