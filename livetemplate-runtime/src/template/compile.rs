@@ -349,6 +349,48 @@ fn wrap_one(
     )
 }
 
+/// Inside a block rendered as one text slot, only partials are wrapped (for the depth
+/// limit and stack growth; their markers are suppressed at run time): the block's helper
+/// sees its templates as written, apart from partial elements.
+fn opaque(t: &mut HbTemplate) {
+    for el in &mut t.elements {
+        let taken = std::mem::replace(el, TemplateElement::Comment(String::new()));
+        *el = match taken {
+            TemplateElement::HelperBlock(mut ht) => {
+                for inner in [ht.template.as_mut(), ht.inverse.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    opaque(inner);
+                }
+                TemplateElement::HelperBlock(ht)
+            }
+            TemplateElement::DecoratorBlock(mut dt) => {
+                if let Some(inner) = dt.template.as_mut() {
+                    opaque(inner);
+                }
+                TemplateElement::DecoratorBlock(dt)
+            }
+            TemplateElement::PartialExpression(dt) => wrap(
+                marker::encode(marker::PARTIAL, None),
+                vec![TemplateElement::PartialExpression(dt)],
+                Vec::new(),
+            ),
+            TemplateElement::PartialBlock(mut dt) => {
+                if let Some(inner) = dt.template.as_mut() {
+                    opaque(inner);
+                }
+                wrap(
+                    marker::encode(marker::PARTIAL, None),
+                    vec![TemplateElement::PartialBlock(dt)],
+                    Vec::new(),
+                )
+            }
+            other => other,
+        };
+    }
+}
+
 impl Instrumenter {
     pub(crate) fn new(structural: Structural) -> Self {
         Instrumenter {
@@ -421,14 +463,12 @@ impl Instrumenter {
                         )
                     }
                     BlockKind::Opaque => {
-                        // Not split; instrumented anyway so that partials inside still
-                        // count depth (markers inside are suppressed at run time).
+                        // Not split: one text slot. Partials inside still count depth.
                         for inner in [ht.template.as_mut(), ht.inverse.as_mut()]
                             .into_iter()
                             .flatten()
                         {
-                            let sub = self.alloc();
-                            self.template(inner, sub);
+                            opaque(inner);
                         }
                         wrap_one(marker::RAW_OPEN, None, TemplateElement::HelperBlock(ht), at)
                     }

@@ -33,9 +33,12 @@ pub(crate) struct StaticsCache {
 }
 
 impl StaticsCache {
+    /// A cache for sub-template ids `0..ids`; each id has two entries: the statics of its
+    /// nodes, and the statics of its range items after inlining (see
+    /// `Parser::inline_single_node`).
     pub(crate) fn new(ids: u32) -> Self {
         StaticsCache {
-            slots: (0..ids).map(|_| Mutex::new(None)).collect(),
+            slots: (0..u64::from(ids) * 2).map(|_| Mutex::new(None)).collect(),
             empty: Arc::from(Vec::<Box<str>>::new()),
             braces: Arc::from(vec![Box::<str>::from("{"), Box::<str>::from("}")]),
         }
@@ -228,7 +231,7 @@ impl<'a> Parser<'a> {
             append(&mut cur, t);
         }
         statics.push(cur);
-        let statics = self.intern(id, &statics);
+        let statics = self.intern(id as usize * 2, &statics);
         Ok(Node { statics, slots })
     }
 
@@ -279,7 +282,7 @@ impl<'a> Parser<'a> {
                             _ => None,
                         })
                         .collect();
-                    return Ok(self.range(nodes));
+                    return Ok(self.range(body, nodes));
                 }
                 Ok(self.single_node(parts))
             }
@@ -330,7 +333,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn range(&self, nodes: Vec<Node>) -> Slot {
+    fn range(&mut self, body: u32, nodes: Vec<Node>) -> Slot {
+        let nodes = self.inline_single_node(body, nodes);
         let Some(first) = nodes.first().map(|n| n.statics.clone()) else {
             return Slot::Range(Range {
                 statics: self.cache.empty.clone(),
@@ -374,6 +378,56 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Items that are one node each (typically `{{#each xs}}{{> row}}{{/each}}`) with the
+    /// same statics are replaced by that node's content, the item's statics merged into
+    /// its first and last static: same HTML, and the row's `data-key` can key the range.
+    fn inline_single_node(&mut self, body: u32, nodes: Vec<Node>) -> Vec<Node> {
+        let inner_statics = |n: &Node| match n.slots.as_slice() {
+            [Slot::Node(inner)] if n.statics.len() == 2 => Some(inner.statics.clone()),
+            _ => None,
+        };
+        let Some(first) = nodes.first() else {
+            return nodes;
+        };
+        let (Some(inner), outer) = (inner_statics(first), first.statics.clone()) else {
+            return nodes;
+        };
+        let uniform = nodes.iter().all(|n| {
+            same_statics(&n.statics, &outer)
+                && inner_statics(n).is_some_and(|s| same_statics(&s, &inner))
+        });
+        if !uniform || inner.is_empty() {
+            return nodes;
+        }
+        let last = inner.len() - 1;
+        let pieces: Vec<Cow<'_, str>> = inner
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut piece = String::new();
+                if i == 0 {
+                    piece.push_str(&outer[0]);
+                }
+                piece.push_str(s);
+                if i == last {
+                    piece.push_str(&outer[1]);
+                }
+                Cow::Owned(piece)
+            })
+            .collect();
+        let statics = self.intern(body as usize * 2 + 1, &pieces);
+        nodes
+            .into_iter()
+            .map(|mut n| match n.slots.pop() {
+                Some(Slot::Node(inner)) => Node {
+                    statics: statics.clone(),
+                    slots: inner.slots,
+                },
+                _ => n,
+            })
+            .collect()
+    }
+
     /// A text slot; text the client would blank (`{{…}}`) is split into `{`, a slot, `}`.
     fn text_slot(&self, s: String) -> Slot {
         if s.len() >= 4 && s.starts_with("{{") && s.ends_with("}}") {
@@ -387,8 +441,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn intern(&mut self, id: u32, pieces: &[Cow<'a, str>]) -> Statics {
-        let idx = id as usize;
+    /// Statics with these pieces, shared with earlier renders when unchanged; `idx` is the
+    /// cache entry (see [`StaticsCache::new`]).
+    fn intern(&mut self, idx: usize, pieces: &[Cow<'_, str>]) -> Statics {
         let eq =
             |s: &Statics| s.len() == pieces.len() && s.iter().zip(pieces).all(|(a, b)| **a == **b);
         if let Some(Some(s)) = self.local.get(idx) {

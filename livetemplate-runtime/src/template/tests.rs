@@ -617,3 +617,81 @@ fn render_errors_keep_handlebars_positions() {
         }
     }
 }
+
+#[test]
+fn partial_block_content_inside_an_opaque_block_is_plain_text() {
+    let src = "{{#> layout}}<b>{{v}}</b>{{#if v}}!{{/if}}{{/layout}}";
+    let layout = "<main>{{#twice}}[{{> @partial-block}}]{{/twice}}</main>";
+    let t = Template::builder("t", src)
+        .partial("layout", layout)
+        .helper("twice", MyIf { twice: true })
+        .build()
+        .unwrap();
+    let mut hb = Handlebars::new();
+    hb.register_helper("twice", Box::new(MyIf { twice: true }));
+    hb.register_partial("layout", layout).unwrap();
+    hb.register_template_string("t", src).unwrap();
+    let data = json!({"v": "x<"});
+    let n = t.render(&data).unwrap();
+    assert_eq!(n.to_html(), hb.render("t", &data).unwrap());
+    let main = node(&n.slots[0]);
+    assert_eq!(statics(main), ["<main>", "</main>"]);
+    assert_eq!(main.slots, [text("[<b>x&lt;</b>!][<b>x&lt;</b>!]")]);
+}
+
+#[test]
+fn rows_rendered_by_a_partial_are_inlined_and_keyed() {
+    let partials = [("row", "<li data-key=\"{{id}}\">{{name}}</li>\n")];
+    let src = "<ul>\n  {{#each xs}}\n  {{> row}}\n  {{/each}}\n</ul>\n";
+    let data = json!({"xs": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]});
+    let n = tree(src, &partials, &data);
+    let r = range(&n.slots[0]);
+    assert_eq!(
+        &*r.statics,
+        &["  <li data-key=\"".into(), "\">".into(), "</li>\n".into()] as &[Box<str>]
+    );
+    assert_eq!(r.key_slot, Some(0));
+    assert_eq!(r.items[1].key, "b");
+    assert_eq!(r.items[1].slots, [text("b"), text("B")]);
+    // Interned across renders.
+    let t = Template::builder("t", src)
+        .partial("row", partials[0].1)
+        .build()
+        .unwrap();
+    let a = t.render(&data).unwrap();
+    let b = t
+        .render(&json!({"xs": [{"id": "c", "name": "C"}]}))
+        .unwrap();
+    assert!(Arc::ptr_eq(
+        &range(&a.slots[0]).statics,
+        &range(&b.slots[0]).statics
+    ));
+    // Rows whose node differs (here: a branch taken or not) stay nested.
+    let n = tree(
+        "{{#each xs}}{{#if on}}<i>{{id}}</i>{{/if}}{{/each}}",
+        &[],
+        &json!({"xs": [{"on": true, "id": 1}, {"id": 2}]}),
+    );
+    assert_eq!(range(&n.slots[0]).statics.len(), 2);
+}
+
+#[test]
+fn recursion_through_an_opaque_block_is_a_depth_error() {
+    let t = Template::builder("page", "{{> p}}")
+        .partial(
+            "p",
+            "<i>{{#twice}}{{#each xs}}{{/each}}{{> p}}{{/twice}}</i>",
+        )
+        .helper("twice", MyIf { twice: true })
+        .max_depth(20)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        t.render(&json!({})),
+        Err(RenderError::DepthExceeded { max_depth: 20, .. })
+    ));
+    assert!(matches!(
+        t.render_html(&json!({})),
+        Err(RenderError::DepthExceeded { .. })
+    ));
+}
