@@ -24,11 +24,15 @@
 //! | `{{> partial}}`, `{{#> layout}}…{{/layout}}`, `{{> @partial-block}}`, inline partials | [`Slot::Node`] of the partial's content |
 //! | any other block helper (`{{#raw}}`, custom helpers) | one [`Slot::Text`] for the whole block |
 //!
-//! Keyed lists: when an `{{#each}}` item static ends with `data-key="` or `data-lvt-key="`
-//! and the slot after it holds a unique, non-empty text in every item, that slot is the
-//! key ([`Range::key_slot`](crate::tree::Range::key_slot)); otherwise items are keyed by
-//! position. An empty `{{#each}}` without `{{else}}` is a range with no items and empty
-//! statics.
+//! Range items that consist of one node with the same statics in every item (typically
+//! `{{#each rows}}{{> row}}{{/each}}`) are flattened: the item statics are that node's
+//! statics (with the item's leading and trailing text merged in) and its slots are the
+//! item's slots. Keyed lists: when an item static ends with `data-key="` or
+//! `data-lvt-key="` and the slot after it holds a unique, non-empty text in every item,
+//! that slot is the key ([`Range::key_slot`](crate::tree::Range::key_slot)); otherwise
+//! items are keyed by position. An empty `{{#each}}` without `{{else}}` is a range with no
+//! items and empty statics. Items that come out with different statics (possible with
+//! unusual indentation) make the whole list one text slot.
 //!
 //! # Client quirks handled here
 //!
