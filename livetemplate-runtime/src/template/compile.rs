@@ -1,5 +1,5 @@
 //! Build-time work on parsed handlebars templates: static checks (unknown partials,
-//! helpers, decorators) and instrumentation (marker elements around every dynamic part).
+//! helpers, decorators) and instrumentation (marker-writing wrappers around every dynamic part).
 
 use std::collections::{HashMap, HashSet};
 
@@ -304,13 +304,14 @@ enum BlockKind {
     Opaque,
 }
 
-/// Inserts marker elements into parsed templates and numbers their sub-templates.
+/// Wraps the dynamic parts of parsed templates in marker-writing helpers and numbers their
+/// sub-templates.
 pub(crate) struct Instrumenter {
     next_id: u32,
     structural: Structural,
 }
 
-/// Wrap `el` in a `WrapHelper` block whose template carries the opening marker as its
+/// Wrap `elements` in a `WrapHelper` block whose template carries the opening marker as its
 /// name (see `marker::WrapHelper`).
 fn wrap(
     open: String,
