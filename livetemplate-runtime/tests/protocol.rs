@@ -337,7 +337,7 @@ async fn registry_dispatch_pushes_without_meta_and_disconnect_is_reported() {
 
 #[tokio::test]
 async fn a_client_that_does_not_read_is_disconnected() {
-    let pad = livetemplate_runtime::transport::Template::builder("pad", "<p>{{pad}}</p>")
+    let pad = livetemplate_runtime::Template::builder("pad", "<p>{{pad}}</p>")
         .build()
         .expect("template");
     let handler = LiveHandler::new(Counter::<false>::default(), pad)

@@ -2,7 +2,8 @@
 
 mod protocol_support;
 
-use livetemplate_runtime::transport::{LiveHandler, Template};
+use livetemplate_runtime::transport::LiveHandler;
+use livetemplate_runtime::Template;
 use protocol_support::*;
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 
 mod protocol_support;
 
-use livetemplate_runtime::transport::{BasicAuth, LiveHandler, Template};
+use livetemplate_runtime::transport::{BasicAuth, LiveHandler};
+use livetemplate_runtime::Template;
 use protocol_support::*;
 
 const HTML: (&str, &str) = ("Accept", "text/html,application/xhtml+xml,*/*;q=0.8");

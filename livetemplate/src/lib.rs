@@ -83,6 +83,7 @@ pub use livetemplate_macros::{action, controller, mount, on_connect, on_disconne
 pub use livetemplate_runtime::transport::{
     self, serve, App, AuthError, Authenticator, BasicAuth, Identity, LiveHandler,
 };
+pub use livetemplate_runtime::Template;
 // End transport.
 
 /// The names most apps need: `use livetemplate::prelude::*;`.

@@ -9,7 +9,7 @@
 //!   instead of loading it from the CDN, so the page works offline.
 
 use livetemplate::prelude::*;
-use livetemplate::transport::Template;
+use livetemplate::Template;
 use livetemplate::{App, LiveHandler};
 
 const TEMPLATE: &str = r#"<main>

@@ -33,7 +33,7 @@ pub const WEBSOCKET_HEADER: &str = "x-livetemplate-websocket";
 /// # Examples
 ///
 /// ```no_run
-/// # use livetemplate_runtime::transport::{LiveHandler, Template};
+/// # use livetemplate_runtime::{transport::LiveHandler, Template};
 /// # fn demo<C: livetemplate_runtime::Controller>(controller: C, state: C::State) {
 /// let template = Template::builder("counter", "<p>Count: {{count}}</p>").build().unwrap();
 /// let handler = LiveHandler::with_state(controller, template, state)

@@ -34,7 +34,6 @@ pub mod page;
 pub mod registry;
 mod serve;
 pub mod session;
-mod standin;
 pub mod ws;
 
 pub use handler::{LiveHandler, WEBSOCKET_HEADER};
@@ -45,11 +44,9 @@ pub use serve::{serve, serve_listener, App};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
 
 use crate::input::{parse_message, parse_post_body, ActionMessage};
+use crate::template::{RenderError, Template};
 use crate::tree::diff::diff;
 use crate::tree::json::full_json;
-use standin::RenderError;
-#[doc(hidden)]
-pub use standin::Template;
 
 /// What the handler answers with.
 pub type Response = ::http::Response<http_body_util::Full<bytes::Bytes>>;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use livetemplate_runtime::controller::{ActionKind, ActionSpec, BoxFuture, Controller, LiveState};
-use livetemplate_runtime::transport::{App, LiveHandler, Template};
+use livetemplate_runtime::transport::{App, LiveHandler};
+use livetemplate_runtime::Template;
 use livetemplate_runtime::{Context, Disconnect, Error, FieldError};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
