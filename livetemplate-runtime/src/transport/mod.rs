@@ -21,10 +21,15 @@
 //! Field errors are cleared at the start of every client action; flash messages stay
 //! on a connection until cleared.
 //!
-//! Modules: [`handler`] (the service and its options), `live` (page lifecycle), `http`
-//! and [`ws`] (the two transports), [`session`] (groups, cookie, authentication),
-//! [`registry`] (live connections), [`page`] (HTML document and layout), `serve`
-//! ([`App`], [`serve`]).
+//! Templates see the state serialized as a JSON object plus the reserved key `lvt`:
+//! `lvt.errors` (field → message, `_general` for general errors) and `lvt.flash`
+//! (key → message). Layouts also get `lvt.title`, `lvt.head`, `lvt.body`,
+//! `lvt.client_script_url` and `lvt.client_style_url` (see [`page`]).
+//!
+//! Modules: `handler` ([`LiveHandler`], the service and its options), `live` (page
+//! lifecycle), `http` and [`ws`] (the two transports), [`session`] (groups, cookie,
+//! authentication), [`registry`] (live connections), [`page`] (HTML document and
+//! layout), `serve` ([`App`], [`serve`]).
 
 mod handler;
 mod http;
