@@ -2,7 +2,9 @@
 //!
 //! The transport builds one per call (client action, lifecycle hook, peer or server
 //! dispatch) and reads back what the user code queued (flash, publishes, topic changes,
-//! cookies, redirects). This module holds the data; it must not touch sockets.
+//! cookies, redirects). This module holds the data; it must not touch sockets. The
+//! topic and publish methods (`subscribe`, `publish`, `sync`, `session`, …) are in
+//! `transport::realtime`.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +51,8 @@ pub struct Context {
     pub(crate) connection_id: Option<u64>,
     pub(crate) flash: BTreeMap<String, String>,
     pub(crate) flash_changed: bool,
+    /// Topics, publishes and sync (see `transport::realtime`).
+    pub(crate) realtime: crate::transport::realtime::CallState,
 }
 
 impl Context {
@@ -76,6 +80,7 @@ impl Context {
             connection_id: None,
             flash: BTreeMap::new(),
             flash_changed: false,
+            realtime: Default::default(),
         }
     }
 
@@ -213,4 +218,7 @@ pub struct Disconnect {
     pub group_id: String,
     /// Its user, if authenticated.
     pub user_id: Option<String>,
+    /// Publishes to the remaining connections (the hook runs after this connection's
+    /// subscriptions are gone), e.g. to tell a presence list who left.
+    pub publisher: crate::transport::Publisher,
 }

@@ -48,6 +48,45 @@ pub enum ActionKind {
     Internal,
 }
 
+/// The name of an action, for code that asks for an action to run elsewhere
+/// (`ctx.publish`, `Session::trigger`, `Publisher::publish`, `ctx.broadcast_action`).
+///
+/// `#[controller]` generates one associated constant per action on the controller type,
+/// named after the action's primary name in SCREAMING_SNAKE_CASE (`refresh_counter` →
+/// `Self::REFRESH_COUNTER`, `#[action(name = "clear-done")]` → `Self::CLEAR_DONE`), so a
+/// misspelt name is a compile error rather than a publish nobody runs.
+///
+/// The receiver resolves the name against its own controller's actions (primary names
+/// and aliases); a name it does not know is dropped there.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Action(&'static str);
+
+impl Action {
+    /// An action name the compiler cannot check: a typo here is only noticed at run
+    /// time, when no receiver knows the name (it is logged at debug level and
+    /// dropped). Prefer the constants `#[controller]` generates.
+    pub const fn unchecked(name: &'static str) -> Action {
+        Action(name)
+    }
+
+    /// The name as sent to receivers.
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Action({:?})", self.0)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// One entry of a controller's dispatch table.
 #[derive(Clone, Copy, Debug)]
 pub struct ActionSpec {

@@ -53,6 +53,18 @@ impl Error {
         }
     }
 
+    /// The typed error this one was converted from (with `?` or `From`), if it is an
+    /// `E`: e.g. `err.downcast_ref::<SubscribeError>()` after a refused subscribe.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match &self.inner {
+            Inner::General {
+                source: Some(source),
+                ..
+            } => source.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
     /// Whether this error carries field errors (as opposed to a general error).
     pub fn is_field_error(&self) -> bool {
         matches!(self.inner, Inner::Fields(_))

@@ -24,8 +24,14 @@ pub mod transport;
 pub mod tree;
 
 pub use context::{ConnectKind, Context, Disconnect, Origin};
-pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
+pub use controller::{
+    Action, ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState,
+};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use input::{Data, Form, FromContext};
 pub use template::{RenderError, Template, TemplateBuilder, TemplateError};
-pub use transport::{serve, App, LiveHandler};
+pub use transport::push::{PushError, Session};
+pub use transport::{
+    serve, App, Broker, BrokerMetrics, LiveHandler, PublishError, Published, Publisher,
+    SubscribeError,
+};

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode};
 use hyper::body::Body;
 
+use super::broker::{Broker, Publisher};
 use super::live::Shared;
 use super::options::{ClientAssets, Options, RateLimit};
 use super::page::new_wrapper_id;
@@ -16,6 +17,7 @@ use super::registry::Registry;
 use super::session::Authenticator;
 use super::{http as http_paths, ws, BoxError, Response, Template};
 use crate::controller::Controller;
+use crate::pubsub::{AclRequest, TopicPolicy};
 
 /// Header telling the client whether to use WebSocket (`enabled`) or HTTP (`disabled`).
 pub const WEBSOCKET_HEADER: &str = "x-livetemplate-websocket";
@@ -179,6 +181,68 @@ impl<C: Controller> LiveHandler<C> {
     pub fn authenticator(mut self, auth: impl Authenticator) -> Self {
         self.shared_mut().options.authenticator = Some(Arc::new(auth));
         self
+    }
+
+    /// Deliver publishes through `broker`, e.g. one shared by several handlers mounted
+    /// in axum. An [`App`](super::App) keeps a broker set here instead of giving the page
+    /// its own.
+    pub fn broker(mut self, broker: Broker) -> Self {
+        let pubsub = &mut self.shared_mut().options.pubsub;
+        pubsub.broker = broker;
+        pubsub.explicit_broker = true;
+        self
+    }
+
+    /// The broker this handler delivers publishes through.
+    pub(crate) fn shared_broker(&self) -> &Broker {
+        &self.shared.options.pubsub.broker
+    }
+
+    /// Use `broker` unless one was set with [`broker`](Self::broker).
+    pub(crate) fn adopt_broker(&self, broker: &Broker) -> LiveHandler<C> {
+        let mut handler = self.clone();
+        let pubsub = &handler.shared.options.pubsub;
+        if !pubsub.explicit_broker && !pubsub.broker.same_as(broker) {
+            handler.shared_mut().options.pubsub.broker = broker.clone();
+        }
+        handler
+    }
+
+    /// Let connections subscribe to any developer topic (well-formed, e.g. `room/1` or
+    /// `room/*`). Replaces a [`topic_acl`](Self::topic_acl).
+    pub fn open_topics(mut self) -> Self {
+        self.shared_mut().options.pubsub.policy = TopicPolicy::Open;
+        self
+    }
+
+    /// Decide each subscription to a developer topic with `acl`, which sees the literal
+    /// topic (a pattern such as `room/*`, never its matches), the user, the session
+    /// group and the request that opened the page or WebSocket. Without an ACL or
+    /// [`open_topics`](Self::open_topics) every developer topic is refused. A connection
+    /// may always subscribe to its own self topic. Replaces `open_topics`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use livetemplate_runtime::transport::LiveHandler;
+    /// # fn demo<C: livetemplate_runtime::Controller>(h: LiveHandler<C>) -> LiveHandler<C> {
+    /// h.topic_acl(|req| req.topic == "room/lobby" || req.user_id.is_some())
+    /// # }
+    /// ```
+    pub fn topic_acl(
+        mut self,
+        acl: impl Fn(&AclRequest<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.shared_mut().options.pubsub.policy = TopicPolicy::acl(acl);
+        self
+    }
+
+    /// A handle publishing out of band through this handler's broker (see
+    /// [`Publisher`]). If the handler is later added to an [`App`](super::App) without
+    /// an explicit [`broker`](Self::broker), the app's broker replaces it: then take
+    /// the publisher from the app.
+    pub fn publisher(&self) -> Publisher {
+        self.shared.options.pubsub.broker.publisher()
     }
 
     /// The live connections of this handler.

@@ -13,6 +13,7 @@
 //! | `__navigate__` over HTTP | `400` (WebSocket only) |
 //! | unknown or internal action | like a failed action: errors rendered, `success:false` (JSON) or the page re-rendered with `200` (no JS) |
 //! | mount fails | `500` |
+//! | mount returns a refused subscription (`SubscribeError`) | the page, with the error in `lvt.errors._general`; mount's changes are discarded |
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 use super::live::{error_message, update_message, Meta, Page, Shared};
 use super::page::document;
+use super::realtime::{is_topic_error, Link};
 use super::session::{cookie, forwarded_proto, identify, AuthError, Who, FLASH_COOKIE};
 use super::{full_json, parse_post_body, BoxError, Response};
 use crate::context::ConnectKind;
@@ -197,6 +199,17 @@ fn finish(mut resp: Response, who: &Who) -> Response {
     resp
 }
 
+/// The link of a page served over plain HTTP: no connection, so subscriptions are only
+/// checked and publishes exclude nobody.
+fn http_link<C: Controller>(shared: &Shared<C>, parts: Parts) -> std::sync::Arc<Link> {
+    std::sync::Arc::new(Link::new(
+        &shared.options.pubsub,
+        shared.registry.clone(),
+        std::sync::Arc::new(parts),
+        None,
+    ))
+}
+
 /// GET: the HTML page, or the JSON initial tree.
 pub(crate) async fn get<C: Controller>(shared: &Shared<C>, parts: &Parts) -> Response {
     let opts = &shared.options;
@@ -209,13 +222,16 @@ pub(crate) async fn get<C: Controller>(shared: &Shared<C>, parts: &Parts) -> Res
         Err(e) => return auth_response(e),
     };
     let mut page = Page::new(shared, who, query_map(parts));
+    page.link = Some(http_link(shared, parts.clone()));
     let flash = read_flash(parts);
     if let Some(f) = &flash {
         page.flash = f.clone();
     }
     if let Err(e) = page.mount(shared, ConnectKind::InitialMount).await {
-        tracing::warn!(error = %e, "mount failed");
-        return finish(mount_failed(), &page.who);
+        if !is_topic_error(&e) {
+            tracing::warn!(error = %e, "mount failed");
+            return finish(mount_failed(), &page.who);
+        }
     }
     let node = match page.render(shared) {
         Ok(n) => n,
@@ -325,9 +341,12 @@ where
             .or_insert_with(|| Value::String(v.clone()));
     }
     let mut page = Page::new(shared, who, query);
+    page.link = Some(http_link(shared, parts.clone()));
     if let Err(e) = page.mount(shared, ConnectKind::Action).await {
-        tracing::warn!(error = %e, "mount failed");
-        return finish(mount_failed(), &page.who);
+        if !is_topic_error(&e) {
+            tracing::warn!(error = %e, "mount failed");
+            return finish(mount_failed(), &page.who);
+        }
     }
     let action = page.client_action(shared, msg).await;
     let node = match page.render(shared) {

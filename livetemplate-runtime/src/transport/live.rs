@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::options::Options;
+use super::realtime::Link;
 use super::registry::{Dispatch, Registry};
 use super::session::Who;
 use super::{diff, full_json, ActionMessage, RenderError, Template};
@@ -137,6 +138,10 @@ pub(crate) struct Page<C: Controller> {
     pub(crate) mirror: Option<Node>,
     pub(crate) who: Who,
     pub(crate) connection_id: Option<u64>,
+    /// Broker, registry, request and connection, for the contexts' topic methods.
+    pub(crate) link: Option<Arc<Link>>,
+    /// Error envelopes waiting to be sent (refused subscriptions), WebSocket only.
+    pub(crate) envelopes: Vec<String>,
 }
 
 impl<C: Controller> Page<C> {
@@ -149,6 +154,8 @@ impl<C: Controller> Page<C> {
             mirror: None,
             who,
             connection_id: None,
+            link: None,
+            envelopes: Vec::new(),
         }
     }
 
@@ -158,6 +165,7 @@ impl<C: Controller> Page<C> {
         ctx.connection_id = self.connection_id;
         ctx.query = self.query.clone();
         ctx.flash = std::mem::take(&mut self.flash);
+        ctx.realtime.link = self.link.clone();
         ctx
     }
 
@@ -178,9 +186,13 @@ impl<C: Controller> Page<C> {
             Call::Action(i) => guarded(what, c.dispatch(i, &mut next, &mut ctx)).await,
         };
         self.flash = std::mem::take(&mut ctx.flash);
+        let mut realtime = std::mem::take(&mut ctx.realtime);
+        self.envelopes.append(&mut realtime.envelopes);
         if result.is_ok() {
             self.state = next;
             shared.save_state(&self.who, &self.state);
+            // Publishes leave only once the state they announce is committed and stored.
+            realtime.deliver(&self.state, &self.who.group_id);
         }
         result
     }
@@ -255,14 +267,13 @@ impl<C: Controller> Page<C> {
     }
 
     /// A peer or server dispatch. Unknown actions are dropped; errors are logged only
-    /// (state untouched). Returns whether the page may have changed (render needed).
+    /// (state untouched). Field errors the user is looking at stay until the user's own
+    /// next action. Returns whether the page may have changed (render needed).
     pub(crate) async fn server_dispatch(&mut self, shared: &Shared<C>, d: Dispatch) -> bool {
         let Some(index) = resolve_action(C::ACTIONS, &d.action) else {
             tracing::debug!(action = %d.action, "dispatched action unknown; dropped");
             return false;
         };
-        let had_errors = !self.errors.is_empty();
-        self.errors.clear();
         let mut ctx = self.context(ConnectKind::Action, d.origin);
         ctx.action = Some(d.action.clone());
         ctx.data = d.data;
@@ -270,7 +281,22 @@ impl<C: Controller> Page<C> {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!(action = %d.action, error = %e, "dispatched action failed");
-                had_errors
+                false
+            }
+        }
+    }
+
+    /// Another tab's `ctx.sync()`: adopt its committed state (already persisted by it).
+    /// Returns whether the state was adopted (render needed).
+    pub(crate) fn replace_state(&mut self, state: &(dyn std::any::Any + Send + Sync)) -> bool {
+        match state.downcast_ref::<C::State>() {
+            Some(s) => {
+                self.state = s.clone();
+                true
+            }
+            None => {
+                tracing::error!("sync from a page of another state type; ignored");
+                false
             }
         }
     }

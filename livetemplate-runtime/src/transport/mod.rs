@@ -29,21 +29,28 @@
 //! Modules: `handler` ([`LiveHandler`], the service and its options), `live` (page
 //! lifecycle), `http` and [`ws`] (the two transports), [`session`] (groups, cookie,
 //! authentication), [`registry`] (live connections), [`page`] (HTML document and
-//! layout), `serve` ([`App`], [`serve`]).
+//! layout), `serve` ([`App`], [`serve`]), `broker` ([`Broker`], [`Publisher`]: topic
+//! subscriptions and publishes), [`push`] ([`push::Session`]: server push to a session
+//! group), `realtime` (the topic and publish methods of `Context`).
 
+mod broker;
 mod handler;
 mod http;
 mod live;
 mod options;
 pub mod page;
+pub mod push;
+pub(crate) mod realtime;
 pub mod registry;
 mod serve;
 pub mod session;
 pub mod ws;
 
+pub use broker::{Broker, BrokerMetrics, PublishError, Publisher, MAX_PUBLISHES_PER_ACTION};
 pub use handler::{LiveHandler, WEBSOCKET_HEADER};
 pub use live::LVT_KEY;
 pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT_CLIENT_BASE_URL};
+pub use realtime::{Published, SubscribeError, TOPIC_FORBIDDEN, TOPIC_INVALID};
 pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Registry};
 pub use serve::{serve, serve_listener, App};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::realtime::PubSubOptions;
 use super::session::Authenticator;
 
 /// The pinned client version.
@@ -61,6 +62,7 @@ pub(crate) struct Options {
     pub(crate) trust_forwarded_headers: bool,
     pub(crate) send_queue: usize,
     pub(crate) dispatch_queue: usize,
+    pub(crate) pubsub: PubSubOptions,
     pub(crate) rate_limit: RateLimit,
     pub(crate) assets: ClientAssets,
     pub(crate) loading_indicator: bool,
@@ -77,6 +79,7 @@ impl Default for Options {
             trust_forwarded_headers: true,
             send_queue: 32,
             dispatch_queue: 16,
+            pubsub: PubSubOptions::default(),
             rate_limit: RateLimit {
                 per_second: 10.0,
                 burst: 20,

@@ -5,6 +5,7 @@
 //! Sending into a connection never blocks: a full dispatch queue drops the action and
 //! counts it. This module knows nothing about sockets, state or templates.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,6 +24,25 @@ pub struct Dispatch {
     pub origin: crate::context::Origin,
 }
 
+/// What a connection's dispatch queue carries.
+pub(crate) enum Delivery {
+    /// Run an action (peer publish, server push).
+    Run(Box<Dispatch>),
+    /// Replace the state with this one (a `ctx.sync()` of another tab of the same
+    /// session group on the same handler): an `Arc<C::State>` of the handler's
+    /// controller type.
+    Replace(Arc<dyn Any + Send + Sync>),
+}
+
+impl Delivery {
+    fn label(&self) -> &str {
+        match self {
+            Delivery::Run(d) => &d.action,
+            Delivery::Replace(_) => "(sync)",
+        }
+    }
+}
+
 /// Why a dispatch did not reach its connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DispatchError {
@@ -37,12 +57,18 @@ pub enum DispatchError {
 /// The sending side of one connection's dispatch queue.
 #[derive(Clone, Debug)]
 pub struct DispatchSender {
-    tx: mpsc::Sender<Box<Dispatch>>,
+    tx: mpsc::Sender<Delivery>,
     dropped: Arc<AtomicU64>,
 }
 
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 impl DispatchSender {
-    pub(crate) fn new(tx: mpsc::Sender<Box<Dispatch>>, dropped: Arc<AtomicU64>) -> DispatchSender {
+    pub(crate) fn new(tx: mpsc::Sender<Delivery>, dropped: Arc<AtomicU64>) -> DispatchSender {
         DispatchSender { tx, dropped }
     }
 
@@ -53,11 +79,16 @@ impl DispatchSender {
     /// [`DispatchError::Full`] when the queue is full (the action is dropped),
     /// [`DispatchError::Closed`] when the connection is gone.
     pub fn dispatch(&self, dispatch: Dispatch) -> Result<(), DispatchError> {
-        match self.tx.try_send(Box::new(dispatch)) {
+        self.deliver(Delivery::Run(Box::new(dispatch)))
+    }
+
+    /// Queue a delivery without waiting (see [`DispatchSender::dispatch`]).
+    pub(crate) fn deliver(&self, delivery: Delivery) -> Result<(), DispatchError> {
+        match self.tx.try_send(delivery) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(d)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(action = %d.action, "dispatch queue full, action dropped");
+                tracing::warn!(action = %d.label(), "dispatch queue full, action dropped");
                 Err(DispatchError::Full)
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(DispatchError::Closed),
@@ -117,6 +148,12 @@ impl Registry {
         groups.get(group_id).cloned().unwrap_or_default()
     }
 
+    /// Whether the group has at least one live connection.
+    pub fn is_group_connected(&self, group_id: &str) -> bool {
+        let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.get(group_id).is_some_and(|l| !l.is_empty())
+    }
+
     /// Every live connection (a snapshot).
     pub fn all_connections(&self) -> Vec<ConnectionHandle> {
         let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
@@ -143,7 +180,7 @@ impl Registry {
     pub(crate) fn dispatch_queue(
         &self,
         capacity: usize,
-    ) -> (DispatchSender, mpsc::Receiver<Box<Dispatch>>) {
+    ) -> (DispatchSender, mpsc::Receiver<Delivery>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (DispatchSender::new(tx, self.dropped.clone()), rx)
     }
@@ -200,7 +237,10 @@ mod tests {
         assert_eq!(tx.dispatch(dispatch("a")), Ok(()));
         assert_eq!(tx.dispatch(dispatch("b")), Err(DispatchError::Full));
         assert_eq!(reg.dropped_dispatches(), 1);
-        assert_eq!(rx.try_recv().map(|d| d.action).ok().as_deref(), Some("a"));
+        match rx.try_recv() {
+            Ok(Delivery::Run(d)) => assert_eq!(d.action, "a"),
+            other => panic!("expected the first dispatch, got {other:?}"),
+        }
         drop(rx);
         assert_eq!(tx.dispatch(dispatch("c")), Err(DispatchError::Closed));
     }

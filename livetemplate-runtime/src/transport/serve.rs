@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
+use super::broker::{Broker, Publisher};
 use super::http::{respond, text};
 use super::{LiveHandler, Response};
 use crate::controller::{BoxFuture, Controller};
@@ -31,6 +32,10 @@ impl<C: Controller> Endpoint for LiveHandler<C> {
 /// Pages match the request path exactly (any query). An `App` made from a single
 /// handler (`App::from(handler)`) serves it on every path.
 ///
+/// All pages share the app's [`Broker`] (unless a handler was given its own with
+/// [`LiveHandler::broker`]), so a publish from one page reaches subscribers on every
+/// page, and [`App::publisher`] reaches them all.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -44,6 +49,7 @@ impl<C: Controller> Endpoint for LiveHandler<C> {
 #[derive(Clone, Default)]
 pub struct App {
     pages: Vec<(String, Arc<dyn Endpoint>)>,
+    broker: Broker,
     fallback: Option<Arc<dyn Endpoint>>,
     assets: Vec<(String, PathBuf)>,
 }
@@ -56,8 +62,21 @@ impl App {
 
     /// Serve `handler` at `path` (exact match).
     pub fn page<C: Controller>(mut self, path: impl Into<String>, handler: LiveHandler<C>) -> App {
+        let handler = handler.adopt_broker(&self.broker);
         self.pages.push((path.into(), Arc::new(handler)));
         self
+    }
+
+    /// The broker every page without its own delivers publishes through (give it to
+    /// handlers mounted elsewhere with [`LiveHandler::broker`] to share it).
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// A handle publishing out of band to the subscribers of every page (see
+    /// [`Publisher`]).
+    pub fn publisher(&self) -> Publisher {
+        self.broker.publisher()
     }
 
     /// Serve the files under `dir` at URL prefix `prefix` (GET/HEAD only; no directory
@@ -93,6 +112,7 @@ impl App {
 impl<C: Controller> From<LiveHandler<C>> for App {
     fn from(handler: LiveHandler<C>) -> App {
         App {
+            broker: handler.shared_broker().clone(),
             fallback: Some(Arc::new(handler)),
             ..App::default()
         }

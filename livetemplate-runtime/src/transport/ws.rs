@@ -36,7 +36,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::http::{auth_response, origin_allowed, query_map, respond, text};
 use super::live::{error_message, update_message, Page, Shared};
 use super::options::RateLimit;
-use super::registry::ConnectionHandle;
+use super::realtime::{is_topic_error, Link};
+use super::registry::{ConnectionHandle, Delivery};
 use super::session::{identify, Who};
 use super::{parse_message, Response};
 use crate::context::{ConnectKind, Disconnect};
@@ -112,6 +113,7 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
         );
     };
     let query = query_map(&parts);
+    let request = Arc::new(parts);
     let mut resp = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
     resp.headers_mut().remove(http::header::CONTENT_TYPE);
     let h = resp.headers_mut();
@@ -125,7 +127,7 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     }
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query).await,
+            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query, request).await,
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
@@ -232,6 +234,7 @@ async fn run<C, S>(
     io: S,
     who: Who,
     query: std::collections::BTreeMap<String, String>,
+    request: Arc<http::request::Parts>,
 ) where
     C: Controller,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -251,19 +254,32 @@ async fn run<C, S>(
         id,
         group_id: who.group_id.clone(),
         user_id: who.user_id.clone(),
-        sender,
+        sender: sender.clone(),
     });
     let mut page = Page::new(&shared, who, query);
     page.connection_id = Some(id);
+    page.link = Some(Arc::new(Link::new(
+        &opts.pubsub,
+        shared.registry.clone(),
+        request,
+        Some((id, sender)),
+    )));
     let kind = ConnectKind::NewConnect;
     tracing::debug!(connection = id, group = %page.who.group_id, "connected");
 
     let end = 'conn: {
         if let Err(e) = page.mount(&shared, kind).await {
-            tracing::warn!(connection = id, error = %e, "mount failed; closing");
-            break 'conn End::Close(CloseCode::Error, "mount failed");
+            // A refused subscription was answered with an error envelope; the page
+            // stays usable without it.
+            if !is_topic_error(&e) {
+                tracing::warn!(connection = id, error = %e, "mount failed; closing");
+                break 'conn End::Close(CloseCode::Error, "mount failed");
+            }
         }
         page.on_connect(&shared).await;
+        if let Err(end) = send_envelopes(&mut page, &outbox) {
+            break 'conn end;
+        }
         let first = match page.render_update(&shared) {
             Ok(tree) => {
                 let meta = super::live::Meta {
@@ -299,7 +315,7 @@ async fn run<C, S>(
                         Err(End::Gone)
                     }
                 },
-                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &outbox, *d).await,
+                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &outbox, d).await,
             };
             if let Err(end) = step {
                 break 'conn end;
@@ -329,16 +345,20 @@ async fn run<C, S>(
     }
     drop(stream);
 
+    // Gone from the registry and the broker first, so that the hook's publishes and
+    // pushes reach only the connections that remain.
+    shared.registry.unregister(&page.who.group_id, id);
+    opts.pubsub.broker.remove_connection(id);
     let info = Disconnect {
         connection_id: id,
         group_id: page.who.group_id.clone(),
         user_id: page.who.user_id.clone(),
+        publisher: opts.pubsub.broker.publisher(),
     };
     let hook = std::panic::AssertUnwindSafe(shared.controller.on_disconnect(&page.state, &info));
     if futures_util::FutureExt::catch_unwind(hook).await.is_err() {
         tracing::error!(connection = id, "on_disconnect panicked");
     }
-    shared.registry.unregister(&info.group_id, id);
     tracing::debug!(connection = id, "disconnected");
 }
 
@@ -373,6 +393,7 @@ async fn on_text<C: Controller>(
         }
         _ => page.client_action(shared, msg).await,
     };
+    send_envelopes(page, outbox)?;
     let reply = match page.render_update(shared) {
         Ok(tree) => update_message(&tree, Some(&page.meta(Some(&action)))),
         Err(e) => {
@@ -383,14 +404,27 @@ async fn on_text<C: Controller>(
     outbox.send(reply)
 }
 
-/// One server/peer dispatch: on success the diff goes out without `meta`.
+/// Send the error envelopes the last call produced (refused subscriptions).
+fn send_envelopes<C: Controller>(page: &mut Page<C>, outbox: &Outbox) -> Result<(), End> {
+    for envelope in page.envelopes.drain(..) {
+        outbox.send(envelope)?;
+    }
+    Ok(())
+}
+
+/// One server/peer dispatch or sync: on success the diff goes out without `meta`.
 async fn on_dispatch<C: Controller>(
     shared: &Shared<C>,
     page: &mut Page<C>,
     outbox: &Outbox,
-    d: super::registry::Dispatch,
+    delivery: Delivery,
 ) -> Result<(), End> {
-    if !page.server_dispatch(shared, d).await {
+    let changed = match delivery {
+        Delivery::Run(d) => page.server_dispatch(shared, *d).await,
+        Delivery::Replace(state) => page.replace_state(&*state),
+    };
+    send_envelopes(page, outbox)?;
+    if !changed {
         return Ok(());
     }
     match page.render_update(shared) {
