@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 use crate::attr::{self, MarkerKind};
 use crate::ctxt::Ctxt;
 use crate::model::{self, Controller, Kind, LiveStateInput, Method, ParamKind};
+use crate::names;
 use crate::paths::Paths;
 use crate::validate;
 
@@ -62,8 +63,15 @@ pub(crate) fn controller(args: TokenStream, item: TokenStream) -> TokenStream {
         (true, Some(state)) if shape_ok => controller_stub(&paths, &stripped.item, state),
         _ => TokenStream::new(),
     };
+    // The action constants also come with a stub, so that code naming them does not
+    // report more errors than the controller's own.
+    let consts = if shape_ok {
+        action_consts(&paths, &model)
+    } else {
+        TokenStream::new()
+    };
     let user = &stripped.item;
-    let user_and_generated = quote!(#user #generated);
+    let user_and_generated = quote!(#user #consts #generated);
     with_errors(cx, user_and_generated)
 }
 
@@ -87,6 +95,58 @@ fn item_head_span(item: &syn::Item) -> Span {
         syn::Item::Trait(t) => t.trait_token.span,
         syn::Item::Mod(m) => m.mod_token.span,
         other => other.span(),
+    }
+}
+
+/// `impl C { pub const REFRESH_COUNTER: Action = …; … }`: one typed name per action,
+/// spanned at the action's name. Names that collide (reported by validation) are left
+/// out.
+fn action_consts(p: &Paths, model: &Controller) -> TokenStream {
+    let item = model.original;
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let action = p.action();
+    let taken: Vec<String> = item
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::ImplItem::Const(c) => Some(c.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut consts = Vec::new();
+    for a in &model.actions {
+        let name = names::const_name(&a.primary);
+        if taken.contains(&name) || seen.contains(&name) {
+            continue;
+        }
+        let span = a.names.first().map_or_else(Span::call_site, |n| n.span);
+        let ident = syn::Ident::new(&name, span);
+        let primary = &a.primary;
+        let who = match a.kind {
+            Kind::Client => "also callable from the browser",
+            Kind::Internal => "internal: never callable from the browser",
+        };
+        let doc = format!(
+            "The action `{primary}` as a typed name for `ctx.publish`, `Session::trigger` \
+             and `Publisher::publish` ({who})."
+        );
+        consts.push(quote_spanned! {span=>
+            #[doc = #doc]
+            pub const #ident: #action = #action::unchecked(#primary);
+        });
+        seen.push(name);
+    }
+    if consts.is_empty() {
+        return TokenStream::new();
+    }
+    let allow = allow_attrs();
+    quote! {
+        #allow
+        impl #impl_generics #self_ty #where_clause {
+            #(#consts)*
+        }
     }
 }
 

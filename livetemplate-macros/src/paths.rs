@@ -35,6 +35,8 @@ exported! {
     action_spec => ActionSpec,
     /// `Client` / `Internal`.
     action_kind => ActionKind,
+    /// A typed action name (the generated constants).
+    action => Action,
     /// The boxed `Send` future returned by dispatch and hooks.
     box_future => BoxFuture,
     /// What actions see.

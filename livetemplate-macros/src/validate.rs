@@ -10,7 +10,7 @@ use syn::{FnArg, ImplItemFn, ItemImpl, Type};
 use crate::attr::MarkerKind;
 use crate::ctxt::Ctxt;
 use crate::model::{display_type, is_named, is_state, peel, Controller, Param, ParamKind};
-use crate::names::RESERVED;
+use crate::names::{const_name, RESERVED};
 
 /// Method-level modifiers we cannot call: type/const generics, `unsafe`, `extern`.
 /// Returns whether the signature is usable.
@@ -382,6 +382,55 @@ pub(crate) fn controller(cx: &Ctxt, controller: &Controller, any_marker: bool) {
                     owners.insert(&name.value, index);
                 }
             }
+        }
+    }
+
+    // Each action gets an associated constant on the controller type.
+    let user_consts: Vec<String> = controller
+        .original
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Const(c) => Some(c.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut consts: HashMap<String, usize> = HashMap::new();
+    for (index, action) in controller.actions.iter().enumerate() {
+        let name = const_name(&action.primary);
+        let span = action
+            .names
+            .first()
+            .map_or_else(Span::call_site, |n| n.span);
+        if user_consts.contains(&name) {
+            cx.error_at(
+                span,
+                format!(
+                    "`#[controller]` names the action `{}` `Self::{name}`, but this impl already \
+                     defines a constant `{name}`; rename the constant or the action",
+                    action.primary
+                ),
+            );
+        } else if let Some(&other) = consts.get(&name) {
+            let first = &controller.actions[other];
+            if first
+                .names
+                .iter()
+                .any(|n| action.names.iter().any(|m| m.value == n.value))
+            {
+                // Already reported as a name collision.
+                continue;
+            }
+            cx.error_at(
+                span,
+                format!(
+                    "the actions `{}` and `{}` would both be named `Self::{name}`; give one of \
+                     them another `#[action(name = \"…\")]`",
+                    controller.actions[other].primary, action.primary
+                ),
+            );
+        } else {
+            consts.insert(name, index);
         }
     }
 }

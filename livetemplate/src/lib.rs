@@ -57,6 +57,8 @@
 //! - [`guide::lifecycle`]: what runs when — mount, connect, actions, disconnect.
 //! - [`guide::persistence`]: `#[persist]`, when state is saved and restored.
 //! - [`guide::errors`]: field errors vs general errors, and how templates show them.
+//! - [`guide::realtime`]: other tabs and other users — topics, publish, sync, server
+//!   push, out-of-band publishes, presence.
 //!
 //! Complete programs live in the
 //! [examples directory](https://github.com/livetemplate-rs/livetemplate-rs/tree/main/examples)
@@ -72,9 +74,16 @@
 #![cfg_attr(test, allow(deprecated))]
 
 pub use livetemplate_runtime::{
-    ActionKind, ActionSpec, ConnectKind, Context, Controller, Data, Disconnect, Error, FieldError,
-    FieldErrors, Form, FromContext, IntoActionResult, LiveState, Origin, Result,
+    Action, ActionKind, ActionSpec, ConnectKind, Context, Controller, Data, Disconnect, Error,
+    FieldError, FieldErrors, Form, FromContext, IntoActionResult, LiveState, Origin, Result,
 };
+
+// Real time: topics, publishes, server push.
+pub use livetemplate_runtime::pubsub::AclRequest;
+pub use livetemplate_runtime::{
+    Broker, BrokerMetrics, PublishError, Published, Publisher, PushError, Session, SubscribeError,
+};
+// End real time.
 
 #[doc(inline)]
 pub use livetemplate_macros::{action, controller, mount, on_connect, on_disconnect, LiveState};
@@ -110,6 +119,8 @@ pub mod guide {
     pub mod persistence {}
     #[doc = include_str!("../docs/errors.md")]
     pub mod errors {}
+    #[doc = include_str!("../docs/realtime.md")]
+    pub mod realtime {}
 }
 
 /// Items the macros' generated code refers to. Not public API: may change in any

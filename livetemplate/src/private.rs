@@ -5,7 +5,8 @@
 //! expansions silence that lint on themselves.
 
 pub use livetemplate_runtime::controller::{
-    resolve_action, ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState,
+    resolve_action, Action, ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult,
+    LiveState,
 };
 pub use livetemplate_runtime::input::FromContext;
 pub use livetemplate_runtime::{Context, Disconnect, Error};

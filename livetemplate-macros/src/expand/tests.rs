@@ -125,6 +125,50 @@ fn controller_dispatch_table() {
 }
 
 #[test]
+fn action_constants_are_generated_at_the_names() {
+    let out = flat(&small_controller());
+    assert!(
+        out.contains(&flat(&quote!(
+            pub const CLEAR_DONE: ::livetemplate::__private::Action =
+                ::livetemplate::__private::Action::unchecked("clear-done");
+        ))),
+        "{out}"
+    );
+    assert!(out.contains("pub const ADD :"), "{out}");
+    assert!(out.contains("pub const CHANGE :"), "{out}");
+    assert!(!out.contains("HELPER"), "{out}");
+}
+
+#[test]
+fn colliding_action_constants_are_reported() {
+    let out = controller(
+        quote!(state = S),
+        quote! {
+            impl C {
+                const GO: u8 = 1;
+                #[action] fn go(&self) {}
+                #[action] fn clear_done(&self) {}
+                #[action(name = "clear.done")] fn other(&self) {}
+            }
+        },
+    );
+    let errors = errors_of(&out);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("already defines a constant `GO`"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].contains("`clear_done` and `clear.done` would both be named `Self::CLEAR_DONE`"),
+        "{errors:#?}"
+    );
+    // The first of the colliding actions keeps its constant; the user's `GO` stays alone.
+    let text = flat(&out);
+    assert_eq!(text.matches("pub const CLEAR_DONE").count(), 1, "{text}");
+    assert!(!text.contains("pub const GO"), "{text}");
+}
+
+#[test]
 fn client_change_action_sets_capability() {
     let out = flat(&controller(
         quote!(state = S),

@@ -28,7 +28,7 @@ pub enum PublishError {
     Topic(#[from] TopicError),
     /// The data does not serialize to a JSON object (or to nothing, like `()`).
     #[error("cannot publish `{action}`: {reason}")]
-    Data {
+    InvalidData {
         /// The action being published.
         action: &'static str,
         /// What is wrong with the data.
@@ -63,7 +63,7 @@ pub(crate) fn data_map(
         ),
         Err(e) => format!("the data failed to serialize: {e}"),
     };
-    Err(PublishError::Data {
+    Err(PublishError::InvalidData {
         action: action.name(),
         reason,
     })
@@ -222,7 +222,7 @@ impl Publisher {
     /// # Errors
     ///
     /// [`PublishError::Topic`] for an empty, malformed or pattern topic,
-    /// [`PublishError::Data`] for data that is not a JSON object.
+    /// [`PublishError::InvalidData`] for data that is not a JSON object.
     ///
     /// # Examples
     ///
@@ -300,7 +300,7 @@ mod tests {
         );
         assert!(matches!(
             p.publish("room/1", REFRESH, 5),
-            Err(PublishError::Data { .. })
+            Err(PublishError::InvalidData { .. })
         ));
         assert_eq!(
             broker.metrics(),

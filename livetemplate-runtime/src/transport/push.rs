@@ -19,7 +19,7 @@ pub enum PushError {
     Disconnected,
     /// The data does not serialize to a JSON object (or to nothing, like `()`).
     #[error("cannot push `{action}`: {reason}")]
-    Data {
+    InvalidData {
         /// The action being pushed.
         action: &'static str,
         /// What is wrong with the data.
@@ -88,11 +88,13 @@ impl Session {
     /// # Errors
     ///
     /// [`PushError::Disconnected`] when the group has no live connection: the signal for
-    /// a background loop to stop. [`PushError::Data`] when the data is not a JSON object.
+    /// a background loop to stop. [`PushError::InvalidData`] when the data is not a JSON object.
     pub fn trigger(&self, action: Action, data: impl Serialize) -> Result<usize, PushError> {
         let data = data_map(action, data).map_err(|e| match e {
-            PublishError::Data { action, reason } => PushError::Data { action, reason },
-            other => PushError::Data {
+            PublishError::InvalidData { action, reason } => {
+                PushError::InvalidData { action, reason }
+            }
+            other => PushError::InvalidData {
                 action: action.name(),
                 reason: other.to_string(),
             },
@@ -155,7 +157,7 @@ mod tests {
         assert!(rb.try_recv().is_err());
         assert!(matches!(
             s.trigger(tick, "text"),
-            Err(PushError::Data { action: "tick", .. })
+            Err(PushError::InvalidData { action: "tick", .. })
         ));
         reg.unregister("g", 1);
         assert!(!s.is_connected());
