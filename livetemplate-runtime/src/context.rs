@@ -113,7 +113,9 @@ impl Context {
     pub fn get_i64(&self, key: &str) -> Option<i64> {
         match self.data.get(key)? {
             Value::Number(n) => n.as_i64().or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15).map(|f| f as i64)
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15)
+                    .map(|f| f as i64)
             }),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,

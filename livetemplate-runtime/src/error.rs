@@ -17,7 +17,10 @@ pub struct Error {
 
 enum Inner {
     Fields(BTreeMap<String, String>),
-    General { message: String, source: Option<Box<dyn std::error::Error + Send + Sync>> },
+    General {
+        message: String,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 /// Key under which a general (non-field) error is reported.
@@ -26,7 +29,12 @@ pub const GENERAL_ERROR_KEY: &str = "_general";
 impl Error {
     /// A general error with this message.
     pub fn msg(message: impl fmt::Display) -> Error {
-        Error { inner: Inner::General { message: message.to_string(), source: None } }
+        Error {
+            inner: Inner::General {
+                message: message.to_string(),
+                source: None,
+            },
+        }
     }
 
     /// A field error.
@@ -85,7 +93,12 @@ impl fmt::Display for Error {
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
     fn from(e: E) -> Error {
-        Error { inner: Inner::General { message: e.to_string(), source: Some(Box::new(e)) } }
+        Error {
+            inner: Inner::General {
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            },
+        }
     }
 }
 
@@ -101,13 +114,18 @@ pub struct FieldError {
 impl FieldError {
     /// An error about `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl From<FieldError> for Error {
     fn from(e: FieldError) -> Error {
-        Error { inner: Inner::Fields(BTreeMap::from([(e.field, e.message)])) }
+        Error {
+            inner: Inner::Fields(BTreeMap::from([(e.field, e.message)])),
+        }
     }
 }
 
@@ -141,7 +159,9 @@ impl FieldErrors {
 
 impl From<FieldErrors> for Error {
     fn from(e: FieldErrors) -> Error {
-        Error { inner: Inner::Fields(e.0) }
+        Error {
+            inner: Inner::Fields(e.0),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod context;
 pub mod controller;
 pub mod error;
 pub mod input;
+pub mod pubsub;
 pub mod store;
 pub mod template;
 pub mod transport;
@@ -24,5 +25,5 @@ pub mod tree;
 
 pub use context::{ConnectKind, Context, Disconnect, Origin};
 pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
-pub use input::FromContext;
 pub use error::{Error, FieldError, FieldErrors, Result};
+pub use input::FromContext;

@@ -68,7 +68,10 @@ pub struct Item {
 impl Node {
     /// A node without dynamic slots.
     pub fn text(html: &str) -> Node {
-        Node { statics: Arc::from(vec![Box::<str>::from(html)]), slots: Vec::new() }
+        Node {
+            statics: Arc::from(vec![Box::<str>::from(html)]),
+            slots: Vec::new(),
+        }
     }
 
     /// Reconstruct the HTML this node stands for (what the client rebuilds).
