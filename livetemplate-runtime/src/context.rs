@@ -146,6 +146,17 @@ impl Context {
         serde_json::from_value(self.data.get(key)?.clone()).ok()
     }
 
+    /// The action data as `T`, read leniently with one error per bad field, exactly
+    /// like the [`Form`](crate::input::Form) action parameter.
+    ///
+    /// # Errors
+    ///
+    /// Field errors (`"qty must be a whole number"`, `"title is required"`, …) or a
+    /// general error; see [`Form`](crate::input::Form).
+    pub fn bind<T: DeserializeOwned>(&self) -> Result<T, crate::error::Error> {
+        crate::input::bind_lenient(&self.data)
+    }
+
     /// The page URL's query parameters (mount on GET, WebSocket connect, navigate).
     pub fn query(&self) -> &BTreeMap<String, String> {
         &self.query

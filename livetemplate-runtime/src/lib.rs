@@ -26,4 +26,4 @@ pub mod tree;
 pub use context::{ConnectKind, Context, Disconnect, Origin};
 pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
 pub use error::{Error, FieldError, FieldErrors, Result};
-pub use input::FromContext;
+pub use input::{Data, Form, FromContext};

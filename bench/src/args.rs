@@ -1,0 +1,424 @@
+//! Command-line parsing (hand-written: a handful of options does not need a parser crate).
+
+use std::time::Duration;
+
+use crate::BenchError;
+
+/// Longest timed clicks run.
+pub const MAX_DURATION: Duration = Duration::from_secs(600);
+/// Most measured clicks in one run.
+pub const MAX_CLICKS: u64 = 10_000_000;
+/// Most concurrent clickers.
+pub const MAX_CLICKERS: usize = 10_000;
+/// Most idle connections.
+pub const MAX_CONNECTIONS: usize = 100_000;
+/// Most sequential connects.
+pub const MAX_CONNECTS: usize = 100_000;
+
+/// Usage text.
+pub const USAGE: &str = "\
+livetemplate-bench: load generator for livetemplate servers (loopback targets only)
+
+USAGE:
+  livetemplate-bench <MODE> [OPTIONS] [--spawn CMD [ARGS...]]
+
+MODES:
+  clicks        click round trip p50/p99, clicks/s and bytes per update at C concurrent clickers
+  idle          server resident memory per idle connection
+  connect       time from starting the GET to the first WebSocket frame, sequential connects
+  noop-server   run a trivial protocol server (the floor real servers are compared against)
+  help          this text
+
+COMMON OPTIONS:
+  --url URL             page URL, http:// or ws:// on localhost or 127.0.0.0/8 [default: http://127.0.0.1:8080/]
+  --server-pid PID      server process whose VmRSS is read (idle mode)
+  --spawn CMD...        start the server as CMD with PORT=<free port> (must come last; replaces the URL's port;
+                        idle mode starts a fresh server for each connection count)
+  --timeout DUR         per-operation timeout [default: 10s]
+  --threads N           worker threads of the load generator [default: all cores]
+  --json                also print the results as one JSON line
+
+CLICKS OPTIONS:
+  --clickers LIST       comma-separated clicker counts [default: 1,10,100]
+  --duration DUR        measured time per count, at most 600s [default: 10s]
+  --clicks N            measure N clicks per count instead (split between clickers), at most 10000000
+  --max-time DUR        wall-clock cap of a --clicks run, at most 600s [default: 600s]
+  --warmup DUR          unmeasured warm-up per count [default: 2s]
+  --action NAME         action name clicked [default: increment]
+
+IDLE OPTIONS:
+  --connections LIST    comma-separated connection counts [default: 1000,10000]
+  --concurrency N       connections opened at once [default: 64]
+  --warmup N            connections opened and closed before the first RSS reading [default: 10]
+  --settle DUR          wait before each RSS reading [default: 2s]
+
+CONNECT OPTIONS:
+  --count N             timed sequential connects [default: 200]
+  --warmup N            untimed connects first [default: 10]
+
+NOOP-SERVER OPTIONS:
+  --port P              port on 127.0.0.1 [default: $PORT, else 8080]
+  --ws-read-buffer B    WebSocket read buffer per connection, bytes [default: 4096; tungstenite's own
+                        default is 131072]
+
+DUR is a number with an optional unit: 500ms, 10s, 2m (plain numbers are seconds).
+";
+
+/// Options every measuring mode understands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Common {
+    /// Page URL.
+    pub url: String,
+    /// Server process to observe.
+    pub server_pid: Option<u32>,
+    /// Command that starts the server (empty: use the URL as is).
+    pub spawn: Vec<String>,
+    /// Per-operation timeout.
+    pub timeout: Duration,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Print a JSON line.
+    pub json: bool,
+}
+
+/// Options of `clicks`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClicksArgs {
+    /// Clicker counts, one run each.
+    pub clickers: Vec<usize>,
+    /// Measured time per run, unless `clicks` is set.
+    pub duration: Duration,
+    /// Measured clicks per run.
+    pub clicks: Option<u64>,
+    /// Cap of a click-count run.
+    pub max_time: Duration,
+    /// Warm-up time.
+    pub warmup: Duration,
+    /// Action name.
+    pub action: String,
+}
+
+/// Options of `idle`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdleArgs {
+    /// Connection counts, one run each.
+    pub connections: Vec<usize>,
+    /// Connections opened at once.
+    pub concurrency: usize,
+    /// Connections opened and closed before measuring.
+    pub warmup: usize,
+    /// Wait before RSS readings.
+    pub settle: Duration,
+}
+
+/// Options of `connect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectArgs {
+    /// Timed connects.
+    pub count: usize,
+    /// Untimed connects.
+    pub warmup: usize,
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Click round trips.
+    Clicks(ClicksArgs),
+    /// Memory per idle connection.
+    Idle(IdleArgs),
+    /// Connect to first tree.
+    Connect(ConnectArgs),
+    /// Run the no-op server on this port (`None`: `$PORT`, else 8080).
+    NoopServer {
+        /// Port to bind on 127.0.0.1.
+        port: Option<u16>,
+        /// WebSocket read buffer per connection, bytes.
+        read_buffer: usize,
+    },
+    /// Print usage.
+    Help,
+}
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cli {
+    /// The mode and its options.
+    pub mode: Mode,
+    /// Common options.
+    pub common: Common,
+}
+
+/// Parses a duration such as `500ms`, `10s`, `2m` or `1.5` (seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, BenchError> {
+    let bad = || BenchError::Usage(format!("invalid duration `{s}` (examples: 500ms, 10s, 2m)"));
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| bad())?;
+    if !v.is_finite() || v < 0.0 || v * scale > 86_400.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(v * scale))
+}
+
+fn parse_num<T: std::str::FromStr>(opt: &str, s: &str) -> Result<T, BenchError> {
+    s.replace('_', "")
+        .parse()
+        .map_err(|_| BenchError::Usage(format!("{opt}: `{s}` is not a valid number")))
+}
+
+fn parse_list(opt: &str, s: &str, max: usize) -> Result<Vec<usize>, BenchError> {
+    let list = s
+        .split(',')
+        .map(|p| parse_num::<usize>(opt, p.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if list.is_empty() || list.iter().any(|&n| n == 0 || n > max) {
+        return Err(BenchError::Usage(format!(
+            "{opt}: each value must be between 1 and {max}"
+        )));
+    }
+    Ok(list)
+}
+
+fn cap(opt: &str, d: Duration, max: Duration) -> Result<Duration, BenchError> {
+    if d > max {
+        return Err(BenchError::Usage(format!(
+            "{opt}: at most {}s",
+            max.as_secs()
+        )));
+    }
+    Ok(d)
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
+    let mut common = Common {
+        url: "http://127.0.0.1:8080/".into(),
+        server_pid: None,
+        spawn: Vec::new(),
+        timeout: Duration::from_secs(10),
+        threads: None,
+        json: false,
+    };
+    let Some((mode_name, rest)) = args.split_first() else {
+        return Ok(Cli {
+            mode: Mode::Help,
+            common,
+        });
+    };
+    let mut mode = match mode_name.as_str() {
+        "clicks" => Mode::Clicks(ClicksArgs {
+            clickers: vec![1, 10, 100],
+            duration: Duration::from_secs(10),
+            clicks: None,
+            max_time: MAX_DURATION,
+            warmup: Duration::from_secs(2),
+            action: "increment".into(),
+        }),
+        "idle" => Mode::Idle(IdleArgs {
+            connections: vec![1000, 10_000],
+            concurrency: 64,
+            warmup: 10,
+            settle: Duration::from_secs(2),
+        }),
+        "connect" => Mode::Connect(ConnectArgs {
+            count: 200,
+            warmup: 10,
+        }),
+        "noop-server" => Mode::NoopServer {
+            port: None,
+            read_buffer: crate::noop_server::DEFAULT_READ_BUFFER,
+        },
+        "help" | "--help" | "-h" => Mode::Help,
+        other => {
+            return Err(BenchError::Usage(format!(
+                "unknown mode `{other}` (try `help`)"
+            )))
+        }
+    };
+    let mut i = 0;
+    while i < rest.len() {
+        let opt = rest[i].as_str();
+        if opt == "--spawn" {
+            common.spawn = rest[i + 1..].to_vec();
+            if common.spawn.is_empty() {
+                return Err(BenchError::Usage("--spawn needs a command".into()));
+            }
+            break;
+        }
+        if opt == "--json" {
+            common.json = true;
+            i += 1;
+            continue;
+        }
+        let value = rest
+            .get(i + 1)
+            .map(String::as_str)
+            .ok_or_else(|| BenchError::Usage(format!("{opt} needs a value")))?;
+        i += 2;
+        match (opt, &mut mode) {
+            ("--url", _) => common.url = value.to_owned(),
+            ("--server-pid", _) => common.server_pid = Some(parse_num(opt, value)?),
+            ("--timeout", _) => {
+                common.timeout = parse_duration(value)?.max(Duration::from_millis(1))
+            }
+            ("--threads", _) => {
+                let n: usize = parse_num(opt, value)?;
+                if n == 0 || n > 1024 {
+                    return Err(BenchError::Usage("--threads: between 1 and 1024".into()));
+                }
+                common.threads = Some(n);
+            }
+            ("--clickers", Mode::Clicks(c)) => c.clickers = parse_list(opt, value, MAX_CLICKERS)?,
+            ("--duration", Mode::Clicks(c)) => {
+                c.duration = cap(opt, parse_duration(value)?, MAX_DURATION)?
+            }
+            ("--clicks", Mode::Clicks(c)) => {
+                let n: u64 = parse_num(opt, value)?;
+                if n == 0 || n > MAX_CLICKS {
+                    return Err(BenchError::Usage(format!(
+                        "--clicks: between 1 and {MAX_CLICKS}"
+                    )));
+                }
+                c.clicks = Some(n);
+            }
+            ("--max-time", Mode::Clicks(c)) => {
+                c.max_time = cap(opt, parse_duration(value)?, MAX_DURATION)?
+            }
+            ("--warmup", Mode::Clicks(c)) => {
+                c.warmup = cap(opt, parse_duration(value)?, MAX_DURATION)?
+            }
+            ("--action", Mode::Clicks(c)) => c.action = value.to_owned(),
+            ("--connections", Mode::Idle(c)) => {
+                c.connections = parse_list(opt, value, MAX_CONNECTIONS)?
+            }
+            ("--concurrency", Mode::Idle(c)) => c.concurrency = parse_list(opt, value, 10_000)?[0],
+            ("--warmup", Mode::Idle(c)) => c.warmup = parse_num(opt, value)?,
+            ("--settle", Mode::Idle(c)) => {
+                c.settle = cap(opt, parse_duration(value)?, MAX_DURATION)?
+            }
+            ("--count", Mode::Connect(c)) => c.count = parse_list(opt, value, MAX_CONNECTS)?[0],
+            ("--warmup", Mode::Connect(c)) => {
+                c.warmup = parse_num::<usize>(opt, value)?.min(MAX_CONNECTS)
+            }
+            ("--port", Mode::NoopServer { port, .. }) => *port = Some(parse_num(opt, value)?),
+            ("--ws-read-buffer", Mode::NoopServer { read_buffer, .. }) => {
+                let n: usize = parse_num(opt, value)?;
+                if !(64..=16 * 1024 * 1024).contains(&n) {
+                    return Err(BenchError::Usage(format!(
+                        "{opt}: between 64 and 16777216 bytes"
+                    )));
+                }
+                *read_buffer = n;
+            }
+            _ => {
+                return Err(BenchError::Usage(format!(
+                    "unknown option `{opt}` for mode `{mode_name}` (try `help`)"
+                )))
+            }
+        }
+    }
+    if let Mode::Idle(c) = &mode {
+        if c.warmup > MAX_CONNECTIONS {
+            return Err(BenchError::Usage(format!(
+                "--warmup: at most {MAX_CONNECTIONS}"
+            )));
+        }
+    }
+    Ok(Cli { mode, common })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        for bad in ["", "s", "-1s", "abc", "1h", "NaN", "1e10"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clicks_mode() {
+        let cli = parse(&args(
+            "clicks --clickers 1,10 --clicks 500 --warmup 0s --json --url http://localhost:3000/c",
+        ))
+        .unwrap();
+        assert!(cli.common.json);
+        assert_eq!(cli.common.url, "http://localhost:3000/c");
+        let Mode::Clicks(c) = cli.mode else {
+            panic!("not clicks")
+        };
+        assert_eq!(c.clickers, vec![1, 10]);
+        assert_eq!(c.clicks, Some(500));
+        assert_eq!(c.warmup, Duration::ZERO);
+    }
+
+    #[test]
+    fn spawn_takes_the_rest() {
+        let cli = parse(&args(
+            "idle --connections 1000 --spawn ./server --flag x --json",
+        ))
+        .unwrap();
+        assert_eq!(cli.common.spawn, args("./server --flag x --json"));
+        assert!(!cli.common.json);
+        assert!(parse(&args("idle --spawn")).is_err());
+    }
+
+    #[test]
+    fn bounds_and_unknowns_are_refused() {
+        for bad in [
+            "clicks --duration 3600s",
+            "clicks --clicks 0",
+            "clicks --clicks 20000000",
+            "clicks --clickers 0",
+            "clicks --clickers 1,,2",
+            "idle --connections 1000000",
+            "idle --duration 1s",
+            "connect --clickers 3",
+            "connect --count",
+            "noop-server --port 70000",
+            "noop-server --ws-read-buffer 1",
+            "frobnicate",
+            "clicks --threads 0",
+        ] {
+            assert!(
+                matches!(parse(&args(bad)), Err(BenchError::Usage(_))),
+                "{bad} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let cli = parse(&args("connect")).unwrap();
+        assert_eq!(
+            cli.mode,
+            Mode::Connect(ConnectArgs {
+                count: 200,
+                warmup: 10
+            })
+        );
+        assert_eq!(parse(&[]).unwrap().mode, Mode::Help);
+        let Mode::Idle(i) = parse(&args("idle")).unwrap().mode else {
+            panic!("not idle")
+        };
+        assert_eq!(i.connections, vec![1000, 10_000]);
+    }
+}

@@ -1,0 +1,61 @@
+//! A 1,000-row keyed table: one row changed, 1,000 rows appended, 1,000 rows removed,
+//! all rows reversed; plus the full encoding of the table.
+//!
+//! - `one row changed`: 1,000 rows, one cell of row 500 differs.
+//! - `append 1000`: 1,000 rows → 2,000 rows (1,000 new at the end).
+//! - `remove 1000`: 2,000 rows → 1,000 rows (every other row removed).
+//! - `reverse 1000`: 1,000 rows → the same rows in reverse order.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use livetemplate_runtime::tree::{diff::write_diff, json::write_full, Node, Slot};
+
+mod support;
+use support::{page_statics, row_statics, table, text};
+
+fn bench_diff(c: &mut Criterion, name: &str, old: &Node, new: &Node) {
+    let mut out = String::with_capacity(1 << 16);
+    write_diff(old, new, &mut out);
+    println!("{name}: diff is {} bytes", out.len());
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            out.clear();
+            write_diff(black_box(old), black_box(new), &mut out);
+            black_box(&out);
+        })
+    });
+}
+
+fn keyed_table(c: &mut Criterion) {
+    let (page, rows) = (page_statics(), row_statics());
+    let base = table(&page, &rows, 0..1000);
+
+    let mut changed = base.clone();
+    if let Slot::Range(r) = &mut changed.slots[1] {
+        r.items[500].slots[1] = text("Item 500 (edited)");
+    }
+    bench_diff(c, "table/one row changed of 1000", &base, &changed);
+    bench_diff(c, "table/unchanged 1000", &base, &base.clone());
+
+    let doubled = table(&page, &rows, 0..2000);
+    bench_diff(c, "table/append 1000", &base, &doubled);
+    let halved = table(&page, &rows, (0..2000).step_by(2));
+    bench_diff(c, "table/remove 1000 of 2000", &doubled, &halved);
+    let reversed = table(&page, &rows, (0..1000).rev());
+    bench_diff(c, "table/reverse 1000", &base, &reversed);
+
+    let mut out = String::with_capacity(1 << 17);
+    write_full(&base, &mut out);
+    println!("table/full 1000: {} bytes", out.len());
+    c.bench_function("table/full encode 1000", |b| {
+        b.iter(|| {
+            out.clear();
+            write_full(black_box(&base), &mut out);
+            black_box(&out);
+        })
+    });
+}
+
+criterion_group!(benches, keyed_table);
+criterion_main!(benches);

@@ -1,0 +1,118 @@
+//! The JSON action message: WebSocket text frames and JSON POST bodies.
+
+use serde_json::{Map, Value};
+
+use super::error::InputError;
+
+/// The action name used when a message or form names none.
+pub const DEFAULT_ACTION: &str = "submit";
+
+/// One action request from a browser, whatever the transport.
+///
+/// Built by [`parse_message`] (WebSocket frames, JSON POST bodies) and by
+/// [`parse_form_post`](super::parse_form_post) (plain HTML form posts).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActionMessage {
+    /// The action to run; never empty (defaults to `"submit"`).
+    pub action: String,
+    /// The action data: form fields, button value, `data-*` attributes.
+    pub data: Map<String, Value>,
+    /// The name of the clicked submit button, when known.
+    pub submitter: Option<String>,
+    /// Other top-level keys, kept as they came.
+    ///
+    /// For JSON messages: every key except `action`, `data` and `submitter` (upload
+    /// messages carry `upload_name`, `files`, `entry_id`, …). For form posts: `files`,
+    /// an object mapping each file field to the list of its non-empty file names
+    /// (the file contents themselves are not kept), present only when files were sent.
+    pub extra: Map<String, Value>,
+}
+
+/// Parse one JSON action message (a WebSocket text frame or a JSON POST body).
+///
+/// Rules:
+/// - the input must be at most `max_len` bytes and a JSON object;
+/// - `action` must be present and a string; when it is empty the action is
+///   `submitter` if that is a non-empty string, else `"submit"`;
+/// - `data` absent (or `null`) means `{}`; any other non-object is an error; its values
+///   are kept as they are (including redaction objects, see [`is_redacted`]);
+/// - `submitter` may be absent, `null` or a string (an empty string counts as absent);
+/// - every other top-level key goes to [`ActionMessage::extra`].
+///
+/// # Errors
+///
+/// [`InputError::TooLarge`], [`InputError::Json`], [`InputError::NotAnObject`],
+/// [`InputError::MissingAction`], [`InputError::ActionNotString`],
+/// [`InputError::DataNotObject`], [`InputError::SubmitterNotString`].
+///
+/// # Examples
+///
+/// ```
+/// use livetemplate_runtime::input::parse_message;
+///
+/// let msg = parse_message(r#"{"action":"","data":{"n":1},"submitter":"save"}"#, 1024).unwrap();
+/// assert_eq!(msg.action, "save");
+/// assert_eq!(msg.data["n"], 1);
+/// ```
+pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputError> {
+    if text.len() > max_len {
+        return Err(InputError::TooLarge {
+            len: text.len(),
+            max: max_len,
+        });
+    }
+    let value: Value = serde_json::from_str(text).map_err(InputError::Json)?;
+    let Value::Object(mut object) = value else {
+        return Err(InputError::NotAnObject);
+    };
+    let action = match object.remove("action") {
+        None => return Err(InputError::MissingAction),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(InputError::ActionNotString),
+    };
+    let data = match object.remove("data") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(InputError::DataNotObject),
+    };
+    let submitter = match object.remove("submitter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(InputError::SubmitterNotString),
+    };
+    let action = resolve_action_name(action, submitter.as_deref());
+    Ok(ActionMessage {
+        action,
+        data,
+        submitter,
+        extra: object,
+    })
+}
+
+/// An empty action falls back to the submitter, then to `"submit"`.
+pub(crate) fn resolve_action_name(action: String, submitter: Option<&str>) -> String {
+    if !action.is_empty() {
+        return action;
+    }
+    match submitter {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => DEFAULT_ACTION.to_string(),
+    }
+}
+
+/// Whether `value` is a redaction placeholder: the object
+/// `{"redacted": true, "field": …}` the client sends instead of a `data-lvt-redact`
+/// field's value, or that object JSON-encoded as a string (multipart paths).
+pub fn is_redacted(value: &Value) -> bool {
+    fn is_marker(m: &Map<String, Value>) -> bool {
+        m.get("redacted") == Some(&Value::Bool(true))
+    }
+    match value {
+        Value::Object(m) => is_marker(m),
+        Value::String(s) if s.starts_with('{') && s.contains("redacted") => {
+            matches!(serde_json::from_str::<Value>(s), Ok(Value::Object(m)) if is_marker(&m))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,17 @@
+use livetemplate::prelude::*;
+
+#[derive(Clone, Default, Serialize, Deserialize, LiveState)]
+struct State {
+    count: i64,
+}
+
+struct Counter;
+
+impl Counter {
+    #[action]
+    fn increment(&self, state: &mut State) {
+        state.count += 1;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+use livetemplate::prelude::*;
+
+#[derive(Clone, Default, Serialize, Deserialize, LiveState)]
+struct State {
+    count: i64,
+}
+
+struct Counter;
+
+#[controller(state = State)]
+impl Counter {
+    #[on_connect(name = "hello")]
+    fn connected(&self, state: &mut State) {
+        state.count = 1;
+    }
+}
+
+fn main() {}

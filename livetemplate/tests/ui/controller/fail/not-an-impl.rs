@@ -1,0 +1,6 @@
+use livetemplate::prelude::*;
+
+#[controller(state = State)]
+struct Counter;
+
+fn main() {}

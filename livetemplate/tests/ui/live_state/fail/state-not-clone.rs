@@ -1,0 +1,8 @@
+use livetemplate::prelude::*;
+
+#[derive(Default, Serialize, Deserialize, LiveState)]
+struct State {
+    count: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use livetemplate::prelude::*;
+
+#[mount]
+fn load() {}
+
+fn main() {}
