@@ -14,6 +14,10 @@ pub const MAX_CLICKERS: usize = 10_000;
 pub const MAX_CONNECTIONS: usize = 100_000;
 /// Most sequential connects.
 pub const MAX_CONNECTS: usize = 100_000;
+/// Most fan-out subscribers.
+pub const MAX_SUBSCRIBERS: usize = 100_000;
+/// Most fan-out rounds (measured or warm-up).
+pub const MAX_ROUNDS: usize = 10_000;
 
 /// Usage text.
 pub const USAGE: &str = "\
@@ -26,6 +30,7 @@ MODES:
   clicks        click round trip p50/p99, clicks/s and bytes per update at C concurrent clickers
   idle          server resident memory per idle connection
   connect       time from starting the GET to the first WebSocket frame, sequential connects
+  fanout        time from one publish until all K subscribers have received their push
   noop-server   run a trivial protocol server (the floor real servers are compared against)
   help          this text
 
@@ -56,10 +61,23 @@ CONNECT OPTIONS:
   --count N             timed sequential connects [default: 200]
   --warmup N            untimed connects first [default: 10]
 
+FANOUT OPTIONS:
+  --subscribers LIST    comma-separated subscriber counts [default: 100,1000,10000]
+  --rounds N            measured publishes per count, at most 10000 [default: 20]
+  --warmup N            unmeasured publishes first [default: 1]
+  --pause DUR           wait between publishes [default: 200ms]
+  --round-timeout DUR   subscribers without their push this long after the publish are missed [default: 5s]
+  --action NAME         action the publisher sends; its handler must publish to a topic every subscriber
+                        listens to [default: increment; `publish` for the noop-server]
+  --data JSON           the action's data, a JSON object [default: {}]
+  --same-session        all connections share one session cookie (tabs of one browser) instead of one each
+  --concurrency N       connections opened at once [default: 64]
+
 NOOP-SERVER OPTIONS:
   --port P              port on 127.0.0.1 [default: $PORT, else 8080]
   --ws-read-buffer B    WebSocket read buffer per connection, bytes [default: 4096; tungstenite's own
                         default is 131072]
+  (action `publish` pushes {\"tree\":{\"0\":\"x\"}} to every other connection, then replies)
 
 DUR is a number with an optional unit: 500ms, 10s, 2m (plain numbers are seconds).
 ";
@@ -120,6 +138,29 @@ pub struct ConnectArgs {
     pub warmup: usize,
 }
 
+/// Options of `fanout`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanoutArgs {
+    /// Subscriber counts, one run each.
+    pub subscribers: Vec<usize>,
+    /// Measured rounds per count.
+    pub rounds: usize,
+    /// Unmeasured rounds first.
+    pub warmup: usize,
+    /// Wait between rounds.
+    pub pause: Duration,
+    /// How long a round waits for its pushes.
+    pub round_timeout: Duration,
+    /// Action the publisher sends.
+    pub action: String,
+    /// The action's data (a JSON object).
+    pub data: serde_json::Value,
+    /// One shared session cookie for all connections.
+    pub same_session: bool,
+    /// Connections opened at once.
+    pub concurrency: usize,
+}
+
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
@@ -129,6 +170,8 @@ pub enum Mode {
     Idle(IdleArgs),
     /// Connect to first tree.
     Connect(ConnectArgs),
+    /// Fan-out latency of one publish to K subscribers.
+    Fanout(FanoutArgs),
     /// Run the no-op server on this port (`None`: `$PORT`, else 8080).
     NoopServer {
         /// Port to bind on 127.0.0.1.
@@ -187,6 +230,18 @@ fn parse_list(opt: &str, s: &str, max: usize) -> Result<Vec<usize>, BenchError> 
     Ok(list)
 }
 
+fn parse_data(opt: &str, s: &str) -> Result<serde_json::Value, BenchError> {
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err(BenchError::Usage(format!(
+            "{opt}: `{s}` is not a JSON object (example: '{{\"text\":\"hi\"}}')"
+        ))),
+        Err(e) => Err(BenchError::Usage(format!(
+            "{opt}: `{s}` is not valid JSON ({e})"
+        ))),
+    }
+}
+
 fn cap(opt: &str, d: Duration, max: Duration) -> Result<Duration, BenchError> {
     if d > max {
         return Err(BenchError::Usage(format!(
@@ -232,6 +287,17 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             count: 200,
             warmup: 10,
         }),
+        "fanout" => Mode::Fanout(FanoutArgs {
+            subscribers: vec![100, 1000, 10_000],
+            rounds: 20,
+            warmup: 1,
+            pause: Duration::from_millis(200),
+            round_timeout: Duration::from_secs(5),
+            action: "increment".into(),
+            data: serde_json::Value::Object(serde_json::Map::new()),
+            same_session: false,
+            concurrency: 64,
+        }),
         "noop-server" => Mode::NoopServer {
             port: None,
             read_buffer: crate::noop_server::DEFAULT_READ_BUFFER,
@@ -255,6 +321,16 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
         }
         if opt == "--json" {
             common.json = true;
+            i += 1;
+            continue;
+        }
+        if opt == "--same-session" {
+            let Mode::Fanout(f) = &mut mode else {
+                return Err(BenchError::Usage(format!(
+                    "unknown option `{opt}` for mode `{mode_name}` (try `help`)"
+                )));
+            };
+            f.same_session = true;
             i += 1;
             continue;
         }
@@ -307,6 +383,29 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             ("--count", Mode::Connect(c)) => c.count = parse_list(opt, value, MAX_CONNECTS)?[0],
             ("--warmup", Mode::Connect(c)) => {
                 c.warmup = parse_num::<usize>(opt, value)?.min(MAX_CONNECTS)
+            }
+            ("--subscribers", Mode::Fanout(f)) => {
+                f.subscribers = parse_list(opt, value, MAX_SUBSCRIBERS)?
+            }
+            ("--rounds", Mode::Fanout(f)) => f.rounds = parse_list(opt, value, MAX_ROUNDS)?[0],
+            ("--warmup", Mode::Fanout(f)) => {
+                let n: usize = parse_num(opt, value)?;
+                if n > MAX_ROUNDS {
+                    return Err(BenchError::Usage(format!("{opt}: at most {MAX_ROUNDS}")));
+                }
+                f.warmup = n;
+            }
+            ("--pause", Mode::Fanout(f)) => {
+                f.pause = cap(opt, parse_duration(value)?, MAX_DURATION)?
+            }
+            ("--round-timeout", Mode::Fanout(f)) => {
+                f.round_timeout =
+                    cap(opt, parse_duration(value)?, MAX_DURATION)?.max(Duration::from_millis(1))
+            }
+            ("--action", Mode::Fanout(f)) => f.action = value.to_owned(),
+            ("--data", Mode::Fanout(f)) => f.data = parse_data(opt, value)?,
+            ("--concurrency", Mode::Fanout(f)) => {
+                f.concurrency = parse_list(opt, value, 10_000)?[0]
             }
             ("--port", Mode::NoopServer { port, .. }) => *port = Some(parse_num(opt, value)?),
             ("--ws-read-buffer", Mode::NoopServer { read_buffer, .. }) => {
@@ -402,6 +501,53 @@ mod tests {
                 matches!(parse(&args(bad)), Err(BenchError::Usage(_))),
                 "{bad} should be refused"
             );
+        }
+    }
+
+    #[test]
+    fn fanout_mode() {
+        let cli = parse(&args(
+            r#"fanout --subscribers 100,1000,10000 --action send --data {"text":"hi"} --same-session --rounds 5 --warmup 0 --pause 50ms --round-timeout 2s --concurrency 16"#,
+        ))
+        .unwrap();
+        let Mode::Fanout(f) = cli.mode else {
+            panic!("not fanout")
+        };
+        assert_eq!(f.subscribers, vec![100, 1000, 10_000]);
+        assert_eq!(f.action, "send");
+        assert_eq!(f.data, serde_json::json!({"text": "hi"}));
+        assert!(f.same_session);
+        assert_eq!((f.rounds, f.warmup, f.concurrency), (5, 0, 16));
+        assert_eq!(f.pause, Duration::from_millis(50));
+        assert_eq!(f.round_timeout, Duration::from_secs(2));
+
+        let Mode::Fanout(d) = parse(&args("fanout")).unwrap().mode else {
+            panic!("not fanout")
+        };
+        assert_eq!(d.subscribers, vec![100, 1000, 10_000]);
+        assert_eq!((d.rounds, d.warmup), (20, 1));
+        assert_eq!(d.round_timeout, Duration::from_secs(5));
+        assert_eq!(d.action, "increment");
+        assert_eq!(d.data, serde_json::json!({}));
+        assert!(!d.same_session);
+
+        for bad in [
+            "fanout --data [1,2]",
+            "fanout --data {oops",
+            "fanout --data \"hi\"",
+            "fanout --subscribers 0",
+            "fanout --subscribers 200000",
+            "fanout --rounds 0",
+            "fanout --rounds 20000",
+            "fanout --warmup 20000",
+            "fanout --round-timeout 1h",
+            "clicks --same-session",
+            "fanout --clickers 3",
+        ] {
+            match parse(&args(bad)) {
+                Err(BenchError::Usage(msg)) => assert!(!msg.is_empty()),
+                other => panic!("{bad} should be refused, got {other:?}"),
+            }
         }
     }
 

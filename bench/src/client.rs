@@ -108,11 +108,24 @@ pub fn extract_cookie<'a>(set_cookie: &'a str, name: &str) -> Option<&'a str> {
 
 /// Sends `GET <page>` with `Connection: close` and reads the whole response; returns its head.
 pub async fn http_get(target: &Target, timeout: Duration) -> Result<HttpHead, BenchError> {
+    http_get_with_cookie(target, None, timeout).await
+}
+
+/// Like [`http_get`], sending `Cookie: livetemplate-id=<cookie>` when `cookie` is given (a second tab of the
+/// same browser session).
+pub async fn http_get_with_cookie(
+    target: &Target,
+    cookie: Option<&str>,
+    timeout: Duration,
+) -> Result<HttpHead, BenchError> {
     let work = async {
         let mut stream = tcp_connect(target, timeout).await?;
+        let cookie_line = cookie
+            .map(|c| format!("Cookie: {COOKIE_NAME}={c}\r\n"))
+            .unwrap_or_default();
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nAccept: text/html,application/xhtml+xml\r\nUser-Agent: \
-             livetemplate-bench\r\nConnection: close\r\n\r\n",
+             livetemplate-bench\r\n{cookie_line}Connection: close\r\n\r\n",
             target.path_and_query,
             target.host_header()
         );
@@ -261,6 +274,12 @@ fn truthy(v: &serde_json::Value) -> bool {
     }
 }
 
+/// The message the browser client sends for a form named `ACTION` whose fields are `data` (a JSON object), e.g.
+/// `{"action":"send","data":{"text":"hi"}}`.
+pub fn action_message(action: &str, data: &serde_json::Value) -> String {
+    serde_json::json!({ "action": action, "data": data }).to_string()
+}
+
 /// The click message the browser client sends for `<button name="ACTION">` in a form.
 pub fn click_message(action: &str) -> String {
     let quoted = serde_json::Value::from(action).to_string();
@@ -318,8 +337,18 @@ impl Session {
         target: &Target,
         timeout: Duration,
     ) -> Result<(Self, ConnectTiming), BenchError> {
+        Self::open_with_cookie(target, None, timeout).await
+    }
+
+    /// Like [`Session::open`], but the GET carries `cookie` as the session cookie (another tab of the same
+    /// session). The cookie the server sets in answer, if any, replaces it, as a browser would do.
+    pub async fn open_with_cookie(
+        target: &Target,
+        cookie: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(Self, ConnectTiming), BenchError> {
         let start = Instant::now();
-        let head = http_get(target, timeout).await?;
+        let head = http_get_with_cookie(target, cookie, timeout).await?;
         if head.status != 200 {
             return Err(BenchError::BadHttp(format!(
                 "GET {} answered {} (expected 200)",
@@ -329,6 +358,7 @@ impl Session {
         let cookie = head
             .header_values("set-cookie")
             .find_map(|v| extract_cookie(v, COOKIE_NAME))
+            .or(cookie)
             .map(str::to_owned)
             .ok_or_else(|| BenchError::NoCookie(COOKIE_NAME.into()))?;
         let got = Instant::now();
@@ -387,13 +417,23 @@ impl Session {
     /// Next text frame; answers pings, fails on binary frames, close and timeouts.
     async fn next_text(&mut self, context: &str) -> Result<String, BenchError> {
         let timeout = self.timeout;
+        tokio::time::timeout(timeout, self.next_text_untimed(context))
+            .await
+            .map_err(|_| BenchError::Timeout {
+                what: context.into(),
+                timeout,
+            })?
+    }
+
+    /// Next text frame sent by the server, waiting as long as it takes (the caller bounds the wait); fails on
+    /// binary frames and close. Cancel-safe: dropping the future loses no frame.
+    pub async fn next_frame(&mut self) -> Result<String, BenchError> {
+        self.next_text_untimed("waiting for a server frame").await
+    }
+
+    async fn next_text_untimed(&mut self, context: &str) -> Result<String, BenchError> {
         loop {
-            let msg = tokio::time::timeout(timeout, self.ws.next())
-                .await
-                .map_err(|_| BenchError::Timeout {
-                    what: context.into(),
-                    timeout,
-                })?;
+            let msg = self.ws.next().await;
             match msg {
                 None => return Err(BenchError::Closed(context.into())),
                 Some(Err(e)) => return Err(BenchError::ws(context, e)),
@@ -650,6 +690,16 @@ mod tests {
         assert!(matches!(classify("[]"), Reply::Invalid(_)));
         assert!(matches!(classify("not json"), Reply::Invalid(_)));
         assert!(matches!(classify(""), Reply::Invalid(_)));
+    }
+
+    #[test]
+    fn action_message_carries_the_data_object() {
+        let data: serde_json::Value = serde_json::from_str(r#"{"text":"hi \"x\""}"#).unwrap();
+        let msg = action_message("send", &data);
+        let back: serde_json::Value = serde_json::from_str(&msg).unwrap();
+        assert_eq!(back["action"], "send");
+        assert_eq!(back["data"], data);
+        assert_eq!(back.as_object().map(|o| o.len()), Some(2));
     }
 
     #[test]

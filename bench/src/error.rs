@@ -82,6 +82,24 @@ pub enum BenchError {
         #[source]
         source: Box<BenchError>,
     },
+    /// A fan-out subscriber connection failed; the run is aborted.
+    #[error("subscriber {index}: {source}")]
+    Subscriber {
+        /// Which subscriber (0-based).
+        index: usize,
+        /// What went wrong.
+        #[source]
+        source: Box<BenchError>,
+    },
+    /// The fan-out publisher's action failed; the run is aborted.
+    #[error("publisher, round {round} (0-based, warm-up rounds included): {source}")]
+    Publisher {
+        /// Which round.
+        round: usize,
+        /// What went wrong.
+        #[source]
+        source: Box<BenchError>,
+    },
     /// A task of the load generator itself failed (a bug, not the server's fault).
     #[error("internal task failed: {0}")]
     Task(String),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use livetemplate_bench::args::{self, Cli, Common, Mode};
 use livetemplate_bench::modes::clicks::{self, ClicksConfig, Limit};
 use livetemplate_bench::modes::connect::{self, ConnectConfig};
+use livetemplate_bench::modes::fanout::{self, FanoutConfig};
 use livetemplate_bench::modes::idle::{self, IdleConfig};
 use livetemplate_bench::report::{self, Record};
 use livetemplate_bench::server::{raise_nofile_limit, SpawnedServer};
@@ -60,6 +61,7 @@ fn run(cli: Cli, argv: &[String]) -> Result<(), BenchError> {
             Mode::Clicks(a) => run_clicks(&cli.common, a, &command).await,
             Mode::Idle(a) => run_idle(&cli.common, a, &command, nofile as u64).await,
             Mode::Connect(a) => run_connect(&cli.common, a, &command).await,
+            Mode::Fanout(a) => run_fanout(&cli.common, a, &command, nofile as u64).await,
         }
     })
 }
@@ -262,5 +264,50 @@ async fn run_connect(
         &server,
         report::connect_table(&r),
         std::slice::from_ref(&r),
+    )
+}
+
+async fn run_fanout(
+    common: &Common,
+    a: args::FanoutArgs,
+    command: &str,
+    nofile: u64,
+) -> Result<(), BenchError> {
+    if let Some(&max) = a.subscribers.iter().max() {
+        // One descriptor per subscriber, the publisher, the short-lived GETs and some slack.
+        let need = (max + 1 + a.concurrency + 64) as u64;
+        if need > nofile {
+            return Err(BenchError::Usage(format!(
+                "{max} subscribers need about {need} file descriptors but the limit is {nofile} (raise the hard \
+                 limit, e.g. `ulimit -Hn`)"
+            )));
+        }
+    }
+    let mut server = obtain_server(common)?;
+    let mut rows = Vec::new();
+    for &subscribers in &a.subscribers {
+        let cfg = FanoutConfig {
+            subscribers,
+            rounds: a.rounds,
+            warmup_rounds: a.warmup,
+            pause: a.pause,
+            round_timeout: a.round_timeout,
+            action: a.action.clone(),
+            data: a.data.clone(),
+            same_session: a.same_session,
+            connect_concurrency: a.concurrency,
+            timeout: common.timeout,
+        };
+        let r = fanout::run(&server.target, &cfg).await?;
+        check_alive(&mut server)?;
+        rows.push(r);
+    }
+    emit(
+        common,
+        "fanout",
+        command,
+        &server,
+        report::fanout_table(&rows),
+        &rows,
     )
 }

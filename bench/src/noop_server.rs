@@ -4,7 +4,9 @@
 //! * `GET` (and `HEAD`) on any path: `200` with a minimal page, `X-LiveTemplate-WebSocket: enabled` and a
 //!   `livetemplate-id` cookie when the request has none.
 //! * WebSocket upgrade on any path: first frame = a fixed full tree; `{"action":"__ping__"}` → `{"pong":true}`;
-//!   any other action → a fixed reply for `increment`.
+//!   `{"action":"publish",…}` → the fixed push [`PUSH_FRAME`] to every other connected WebSocket, then the
+//!   reply [`PUBLISH_REPLY`] to the publisher (fan-out, like a handler publishing to a topic everyone
+//!   listens to); any other action → a fixed reply for `increment`.
 //!
 //! It does no rendering, no diffing and no state: whatever it costs is transport, framing and JSON parsing.
 
@@ -21,6 +23,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -36,6 +39,16 @@ pub const FIRST_FRAME: &str = r#"{"tree":{"s":["<main><h1>Counter: ","</h1><form
 /// The reply to every action other than `__ping__`.
 pub const CLICK_REPLY: &str =
     r#"{"tree":{"0":"1"},"meta":{"success":true,"errors":{},"action":"increment"}}"#;
+
+/// The push every other connection receives when one connection sends action `publish`.
+pub const PUSH_FRAME: &str = r#"{"tree":{"0":"x"}}"#;
+
+/// The reply to action `publish`, sent to the publisher after the pushes were handed out.
+pub const PUBLISH_REPLY: &str =
+    r#"{"tree":{"0":"x"},"meta":{"success":true,"errors":{},"action":"publish"}}"#;
+
+/// Publishes buffered per connection before a slow one skips ahead (it then gets a single push).
+const HUB_CAPACITY: usize = 64;
 
 /// The reply to `__ping__`.
 pub const PONG: &str = r#"{"pong":true}"#;
@@ -66,12 +79,17 @@ pub async fn start(
     Ok((local, tokio::spawn(serve(listener, read_buffer))))
 }
 
+/// Fan-out hub shared by all connections of one server: a publish is the publishing connection's id, and
+/// every WebSocket holds a receiver (an `Arc` and a position: a few bytes per idle connection).
+type Hub = broadcast::Sender<u64>;
+
 /// Accepts connections on `listener` forever.
 pub async fn serve(listener: TcpListener, read_buffer: usize) {
+    let (hub, _) = broadcast::channel::<u64>(HUB_CAPACITY);
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, read_buffer));
+                tokio::spawn(serve_connection(stream, read_buffer, hub.clone()));
             }
             Err(e) => {
                 // Typically EMFILE: back off instead of spinning.
@@ -82,14 +100,14 @@ pub async fn serve(listener: TcpListener, read_buffer: usize) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, read_buffer: usize) {
+async fn serve_connection(stream: TcpStream, read_buffer: usize, hub: Hub) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "set_nodelay failed");
     }
     let conn = hyper::server::conn::http1::Builder::new()
         .serve_connection(
             TokioIo::new(stream),
-            service_fn(move |req| handle(req, read_buffer)),
+            service_fn(move |req| handle(req, read_buffer, hub.clone())),
         )
         .with_upgrades();
     if let Err(e) = conn.await {
@@ -143,6 +161,7 @@ fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 async fn handle(
     mut req: Request<Incoming>,
     read_buffer: usize,
+    hub: Hub,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let fresh_cookie = (!has_session_cookie(&req)).then(set_cookie_value).flatten();
     let mut res = if is_upgrade(&req) {
@@ -160,7 +179,7 @@ async fn handle(
                         Some(WebSocketConfig::default().read_buffer_size(read_buffer)),
                     )
                     .await;
-                    run_socket(ws).await;
+                    run_socket(ws, hub).await;
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade failed"),
             }
@@ -204,25 +223,46 @@ struct Action<'a> {
     action: std::borrow::Cow<'a, str>,
 }
 
-async fn run_socket<S>(mut ws: WebSocketStream<S>)
+fn next_connection_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+async fn run_socket<S>(mut ws: WebSocketStream<S>, hub: Hub)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let id = next_connection_id();
+    // Subscribed before the first frame: a client holding its first frame is sure to get later pushes.
+    let mut pushes = hub.subscribe();
     if ws.send(Message::text(FIRST_FRAME)).await.is_err() {
         return;
     }
-    while let Some(msg) = ws.next().await {
-        let reply = match msg {
-            Ok(Message::Text(text)) => match serde_json::from_str::<Action>(text.as_str()) {
-                Ok(a) if a.action == "__ping__" => PONG,
-                Ok(_) => CLICK_REPLY,
-                // Like the real protocol: malformed JSON is ignored.
-                Err(_) => continue,
+    loop {
+        let frame = tokio::select! {
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<Action>(text.as_str()) {
+                    Ok(a) if a.action == "__ping__" => PONG,
+                    Ok(a) if a.action == "publish" => {
+                        // No receivers is not an error: then there is nobody to push to.
+                        let _ = hub.send(id);
+                        PUBLISH_REPLY
+                    }
+                    Ok(_) => CLICK_REPLY,
+                    // Like the real protocol: malformed JSON is ignored.
+                    Err(_) => continue,
+                },
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => continue,
             },
-            Ok(Message::Close(_)) | Err(_) => break,
-            Ok(_) => continue,
+            pushed = pushes.recv() => match pushed {
+                Ok(from) if from == id => continue,
+                // Lagged: several publishes were missed; one push stands for them.
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => PUSH_FRAME,
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
         };
-        if ws.send(Message::text(reply)).await.is_err() {
+        if ws.send(Message::text(frame)).await.is_err() {
             break;
         }
     }
@@ -243,6 +283,13 @@ mod tests {
             }
         );
         assert_eq!(classify(PONG), Reply::Pong);
+        assert_eq!(classify(PUSH_FRAME), Reply::Render { has_meta: false });
+        assert_eq!(
+            classify(PUBLISH_REPLY),
+            Reply::Update {
+                action: "publish".into()
+            }
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::modes::clicks::ClicksReport;
 use crate::modes::connect::ConnectReport;
+use crate::modes::fanout::FanoutReport;
 use crate::modes::idle::IdleReport;
 
 /// One JSON line describing a run: what was measured, against what, with which command, and the figures.
@@ -139,6 +140,48 @@ pub fn connect_table(r: &ConnectReport) -> String {
         format!("{}/{}", r.upgrade.p50_us, r.upgrade.p99_us),
         r.first_frame_bytes.mean(),
     );
+    out
+}
+
+fn opt_us(v: Option<u32>) -> String {
+    v.map_or_else(|| "-".into(), |us| us.to_string())
+}
+
+/// Table of fan-out runs: "all patched" (publish → last subscriber) over the complete rounds, and individual
+/// subscriber latencies pooled over all rounds.
+pub fn fanout_table(rows: &[FanoutReport]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>11} {:>9} {:>25} {:>19} {:>7} {:>6} {:>14} {:>7}",
+        "subscribers",
+        "complete",
+        "all patched p50/p99/max",
+        "subscriber p50/p99",
+        "missed",
+        "stray",
+        "reply p50 µs",
+        "open s"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:>11} {:>9} {:>25} {:>19} {:>7} {:>6} {:>14} {:>7.2}",
+            r.subscribers,
+            format!("{}/{}", r.complete_rounds, r.rounds),
+            format!(
+                "{}/{}/{} µs",
+                opt_us(r.all_patched_median_us),
+                opt_us(r.all_patched_p99_us),
+                opt_us(r.all_patched_max_us)
+            ),
+            format!("{}/{} µs", r.latency.p50_us, r.latency.p99_us),
+            r.missed,
+            r.stray_pushes,
+            r.reply.p50_us,
+            r.open_s,
+        );
+    }
     out
 }
 

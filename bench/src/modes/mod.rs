@@ -2,6 +2,7 @@
 
 pub mod clicks;
 pub mod connect;
+pub mod fanout;
 pub mod idle;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,15 +21,27 @@ pub async fn open_many(
     concurrency: usize,
     timeout: Duration,
 ) -> Result<Vec<(Session, ConnectTiming)>, BenchError> {
+    open_many_with_cookie(target, n, concurrency, None, timeout).await
+}
+
+/// Like [`open_many`]; with `cookie`, every GET carries it as the session cookie (tabs of one session).
+pub async fn open_many_with_cookie(
+    target: &Target,
+    n: usize,
+    concurrency: usize,
+    cookie: Option<String>,
+    timeout: Duration,
+) -> Result<Vec<(Session, ConnectTiming)>, BenchError> {
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.clamp(1, n.max(1)) {
         let (next, failed, target) = (next.clone(), failed.clone(), target.clone());
+        let cookie = cookie.clone();
         workers.spawn(async move {
             let mut opened = Vec::new();
             while !failed.load(Ordering::Relaxed) && next.fetch_add(1, Ordering::Relaxed) < n {
-                match Session::open(&target, timeout).await {
+                match Session::open_with_cookie(&target, cookie.as_deref(), timeout).await {
                     Ok(s) => opened.push(s),
                     Err(e) => {
                         failed.store(true, Ordering::Relaxed);
