@@ -27,3 +27,5 @@ pub use context::{ConnectKind, Context, Disconnect, Origin};
 pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionResult, LiveState};
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use input::{Data, Form, FromContext};
+pub use template::{RenderError, Template, TemplateBuilder, TemplateError};
+pub use transport::{serve, App, LiveHandler};

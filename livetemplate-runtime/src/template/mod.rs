@@ -1,1 +1,320 @@
-//! Handlebars templates compiled into a static/dynamic plan (to be implemented).
+//! Handlebars templates rendered into a static/dynamic [`tree::Node`](crate::tree::Node).
+//!
+//! A [`Template`] is compiled once ([`Template::new`], [`Template::builder`]) and rendered
+//! many times. [`Template::render`] produces a tree whose HTML ([`Node::to_html`]) is byte
+//! for byte what the `handlebars` crate renders for the same template, partials, helpers
+//! and data; [`Template::render_html`] produces the same bytes as a plain string.
+//!
+//! # How the tree is found
+//!
+//! Each template is parsed by `handlebars` and then instrumented: every dynamic element,
+//! and every sub-template (block bodies, `{{else}}` branches, `{{#each}}` bodies,
+//! partials), is wrapped in a private block helper that writes markers (reserved code
+//! points) before and after it. The markers are written straight to the output without
+//! touching handlebars' state (indentation, whitespace control, current template), so the
+//! output minus the markers is exactly what handlebars renders. One pass over the output
+//! then builds the tree; statics are the output text between markers, and a node's
+//! structure is identified by its statics (shared between renders when unchanged).
+//!
+//! | Template construct | Slot |
+//! |---|---|
+//! | `{{expr}}`, `{{{expr}}}`, `{{helper …}}` | [`Slot::Text`] |
+//! | `{{#if}}`/`{{#unless}}`/`{{#with}}` (with `{{else}}`, `{{else if}}` chains) | [`Slot::Node`] of the branch taken, or `Slot::Text("")` when nothing renders |
+//! | `{{#each}}` | [`Slot::Range`]; [`Slot::Node`] of the `{{else}}` branch when the list is empty |
+//! | `{{> partial}}`, `{{#> layout}}…{{/layout}}`, `{{> @partial-block}}`, inline partials | [`Slot::Node`] of the partial's content |
+//! | any other block helper (`{{#raw}}`, custom helpers) | one [`Slot::Text`] for the whole block |
+//!
+//! Range items that consist of one node with the same statics in every item (typically
+//! `{{#each rows}}{{> row}}{{/each}}`) are flattened: the item statics are that node's
+//! statics (with the item's leading and trailing text merged in) and its slots are the
+//! item's slots. Keyed lists: when an item static ends with `data-key="` or
+//! `data-lvt-key="` and the slot after it holds a unique, non-empty text in every item,
+//! that slot is the key ([`Range::key_slot`](crate::tree::Range::key_slot)); otherwise
+//! items are keyed by position. An empty `{{#each}}` without `{{else}}` is a range with no
+//! items and empty statics. Items that come out with different statics (possible with
+//! unusual indentation) make the whole list one text slot.
+//!
+//! # Client quirks handled here
+//!
+//! The browser client renders a text slot that starts with `{{` and ends with `}}` as
+//! nothing; such text is sent as a node `{"s": ["{", "}"], "0": <inner>}` instead (same
+//! HTML). The client also deletes the literal strings `<root>` and `</root>` from rebuilt
+//! nodes: templates must not output them as content.
+//!
+//! # Limits
+//!
+//! - The code points U+FDD0..=U+FDEF (Unicode noncharacters) are reserved: a template
+//!   source containing one is rejected; in escaped data they are kept; in unescaped
+//!   output (`{{{ }}}`, raw-writing helpers) they are not supported (render error, or
+//!   dropped).
+//! - Partials may nest [`TemplateBuilder::max_depth`] levels (default 128); deeper
+//!   nesting (a partial including itself without end) is a [`RenderError::DepthExceeded`].
+//!
+//! # Examples
+//!
+//! ```
+//! use livetemplate_runtime::template::Template;
+//! use serde_json::json;
+//!
+//! let t = Template::new("counter", "<p>Count: {{count}}</p>").unwrap();
+//! let node = t.render(&json!({"count": 3})).unwrap();
+//! assert_eq!(&*node.statics, &["<p>Count: ".into(), "</p>".into()] as &[Box<str>]);
+//! assert_eq!(node.to_html(), "<p>Count: 3</p>");
+//! ```
+
+mod compile;
+mod error;
+mod marker;
+mod parse;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use handlebars::{Handlebars, HelperDef};
+use serde_json::Value;
+
+use crate::tree::Node;
+#[cfg(doc)]
+use crate::tree::Slot;
+
+pub use error::{Location, RenderError, TemplateError};
+
+use marker::{Mode, StateGuard};
+use parse::StaticsCache;
+
+/// Default partial nesting limit.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// A compiled template with its partials and helpers. Cheap to clone, shareable
+/// between threads.
+#[derive(Clone)]
+pub struct Template {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    registry: Handlebars<'static>,
+    cache: StaticsCache,
+    max_depth: usize,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.inner.name)
+            .field("max_depth", &self.inner.max_depth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Collects the partials and helpers of a [`Template`]; see [`Template::builder`].
+pub struct TemplateBuilder {
+    name: String,
+    source: String,
+    partials: Vec<(String, String)>,
+    helpers: Vec<(String, Box<dyn HelperDef + Send + Sync + 'static>)>,
+    max_depth: usize,
+}
+
+impl fmt::Debug for TemplateBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemplateBuilder")
+            .field("name", &self.name)
+            .field(
+                "partials",
+                &self.partials.iter().map(|p| &p.0).collect::<Vec<_>>(),
+            )
+            .field(
+                "helpers",
+                &self.helpers.iter().map(|h| &h.0).collect::<Vec<_>>(),
+            )
+            .field("max_depth", &self.max_depth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Template {
+    /// Compile a template without partials or custom helpers.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError`] for a syntax error, a partial reference, an unknown helper.
+    pub fn new(name: &str, source: &str) -> Result<Template, TemplateError> {
+        Template::builder(name, source).build()
+    }
+
+    /// Start compiling a template that uses partials or helpers.
+    ///
+    /// ```
+    /// use livetemplate_runtime::template::Template;
+    /// use serde_json::json;
+    ///
+    /// let t = Template::builder("page", "<ul>{{#each items}}{{> row}}{{/each}}</ul>")
+    ///     .partial("row", r#"<li data-key="{{id}}">{{name}}</li>"#)
+    ///     .build()
+    ///     .unwrap();
+    /// let html = t.render_html(&json!({"items": [{"id": "a", "name": "Alpha"}]})).unwrap();
+    /// assert_eq!(html, r#"<ul><li data-key="a">Alpha</li></ul>"#);
+    /// ```
+    pub fn builder(name: &str, source: &str) -> TemplateBuilder {
+        TemplateBuilder {
+            name: name.to_owned(),
+            source: source.to_owned(),
+            partials: Vec::new(),
+            helpers: Vec::new(),
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+
+    /// The template's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Render `data` into a tree whose HTML equals what handlebars renders.
+    ///
+    /// # Errors
+    ///
+    /// [`RenderError`] when handlebars fails (a helper error, a dynamic partial that does
+    /// not exist, …), when partials nest too deep, or when unescaped output contains
+    /// reserved code points.
+    pub fn render(&self, data: &Value) -> Result<Node, RenderError> {
+        let out = self.render_mode(data, Mode::Tree)?;
+        parse::parse(&out, &self.inner.cache, &self.inner.name)
+    }
+
+    /// Render `data` to a plain HTML string (the same bytes as `render(data)?.to_html()`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Template::render`].
+    pub fn render_html(&self, data: &Value) -> Result<String, RenderError> {
+        self.render_mode(data, Mode::Plain)
+    }
+
+    fn render_mode(&self, data: &Value, mode: Mode) -> Result<String, RenderError> {
+        let ctx = handlebars::Context::from(data.clone());
+        let guard = StateGuard::enter(mode);
+        let result = self
+            .inner
+            .registry
+            .render_with_context(&self.inner.name, &ctx);
+        let state = guard.current();
+        drop(guard);
+        result.map_err(|e| {
+            if state.depth_exceeded {
+                RenderError::DepthExceeded {
+                    template: self.inner.name.clone(),
+                    max_depth: self.inner.max_depth,
+                }
+            } else {
+                RenderError::Handlebars {
+                    template: self.inner.name.clone(),
+                    source: Box::new(e),
+                }
+            }
+        })
+    }
+}
+
+impl TemplateBuilder {
+    /// Register a partial (`{{> name}}`); a later partial with the same name replaces
+    /// an earlier one.
+    pub fn partial(mut self, name: &str, source: &str) -> Self {
+        self.partials.retain(|(n, _)| n != name);
+        self.partials.push((name.to_owned(), source.to_owned()));
+        self
+    }
+
+    /// Register a helper (as `Handlebars::register_helper` does). Registering `if`,
+    /// `unless`, `with` or `each` replaces the built-in; such blocks then render as one
+    /// text slot.
+    pub fn helper(mut self, name: &str, helper: impl HelperDef + Send + Sync + 'static) -> Self {
+        self.helpers.retain(|(n, _)| n != name);
+        self.helpers.push((name.to_owned(), Box::new(helper)));
+        self
+    }
+
+    /// Maximum partial nesting (default [`DEFAULT_MAX_DEPTH`]).
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Parse, check and instrument the template and its partials.
+    ///
+    /// # Errors
+    ///
+    /// [`TemplateError`] naming the template (or partial), line and column of the first
+    /// problem: a syntax error, `{{> name}}` naming a partial that is neither registered
+    /// nor defined inline, a helper that is neither built in nor registered, a decorator
+    /// other than `*inline`, a reserved character, or a name clash.
+    pub fn build(self) -> Result<Template, TemplateError> {
+        if let Some((n, _)) = self.partials.iter().find(|(n, _)| *n == self.name) {
+            return Err(TemplateError::Name(format!(
+                "partial `{n}` has the same name as the template"
+            )));
+        }
+        if let Some((n, _)) = self.helpers.iter().find(|(n, _)| n == marker::HELPER_NAME) {
+            return Err(TemplateError::Name(format!(
+                "helper name `{n}` is reserved"
+            )));
+        }
+
+        let mut root = compile::parse(&self.name, &self.source)?;
+        let mut partials = Vec::with_capacity(self.partials.len());
+        for (name, source) in &self.partials {
+            partials.push((name.as_str(), compile::parse(name, source)?));
+        }
+
+        let helper_names: HashSet<String> = self.helpers.iter().map(|(n, _)| n.clone()).collect();
+        let mut partial_names: HashSet<String> =
+            self.partials.iter().map(|(n, _)| n.clone()).collect();
+        compile::collect_inline_partials(&root, &mut partial_names);
+        for (_, t) in &partials {
+            compile::collect_inline_partials(t, &mut partial_names);
+        }
+        let mut checker = compile::Checker::new(&partial_names, &helper_names);
+        checker.check(&self.name, &root)?;
+        for (name, t) in &partials {
+            checker.check(name, t)?;
+        }
+
+        let mut inst = compile::Instrumenter::new(compile::Structural::new(&helper_names));
+        inst.instrument(&mut root);
+        for (_, t) in &mut partials {
+            inst.instrument(t);
+        }
+
+        let mut registry = Handlebars::new();
+        registry.register_escape_fn(marker::escape);
+        registry.register_helper(
+            marker::HELPER_NAME,
+            Box::new(marker::WrapHelper {
+                max_depth: u32::try_from(self.max_depth).unwrap_or(u32::MAX),
+            }),
+        );
+        for (name, h) in self.helpers {
+            registry.register_helper(&name, h);
+        }
+        for (name, t) in partials {
+            registry.register_template(name, t);
+        }
+        registry.register_template(&self.name, root);
+        tracing::debug!(template = %self.name, ids = inst.ids(), "template compiled");
+
+        Ok(Template {
+            inner: Arc::new(Inner {
+                name: self.name,
+                registry,
+                cache: StaticsCache::new(inst.ids()),
+                max_depth: self.max_depth,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,521 @@
+//! Build-time work on parsed handlebars templates: static checks (unknown partials,
+//! helpers, decorators) and instrumentation (marker-writing wrappers around every dynamic part).
+
+use std::collections::{HashMap, HashSet};
+
+use handlebars::template::{
+    HelperTemplate, Parameter, Subexpression, Template as HbTemplate, TemplateElement,
+    TemplateMapping,
+};
+use handlebars::Handlebars;
+use serde_json::Value;
+
+use super::error::{Location, TemplateError};
+use super::marker::{self, find_reserved};
+
+/// Helpers registered by `Handlebars::new()` (without optional crate features).
+const BUILTIN_HELPERS: &[&str] = &[
+    "if", "unless", "each", "with", "lookup", "raw", "log", "eq", "ne", "gt", "gte", "lt", "lte",
+    "and", "or", "not", "len",
+];
+
+/// Parse one source the way `Handlebars::register_template_string` does.
+pub(crate) fn parse(name: &str, source: &str) -> Result<HbTemplate, TemplateError> {
+    if let Some(at) = find_reserved(source.as_bytes(), 0) {
+        let before = &source[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let code = source[at..].chars().next().map_or(0, |c| c as u32);
+        return Err(TemplateError::ReservedCharacter {
+            location: Location {
+                template: name.to_owned(),
+                line: Some(line),
+                column: Some(column),
+            },
+            code,
+        });
+    }
+    HbTemplate::compile_with_name(source, name.to_owned()).map_err(|e| {
+        let pos = e.pos();
+        TemplateError::Syntax {
+            location: Location {
+                template: e.name().cloned().unwrap_or_else(|| name.to_owned()),
+                line: pos.map(|p| p.0),
+                column: pos.map(|p| p.1),
+            },
+            message: e.reason().to_string(),
+        }
+    })
+}
+
+fn element_name(p: &Parameter) -> Option<&str> {
+    match p {
+        Parameter::Name(_) | Parameter::Path(_) => p.as_name(),
+        _ => None,
+    }
+}
+
+fn is_name_only(ht: &HelperTemplate) -> bool {
+    !ht.block && ht.params.is_empty() && ht.hash.is_empty()
+}
+
+/// Names of inline partials (`{{#*inline "name"}}`) defined anywhere in `t`.
+pub(crate) fn collect_inline_partials(t: &HbTemplate, out: &mut HashSet<String>) {
+    for el in &t.elements {
+        match el {
+            TemplateElement::DecoratorBlock(dt) => {
+                if element_name(&dt.name) == Some("inline") {
+                    if let Some(Parameter::Literal(Value::String(n))) = dt.params.first() {
+                        out.insert(n.clone());
+                    }
+                }
+                if let Some(inner) = &dt.template {
+                    collect_inline_partials(inner, out);
+                }
+            }
+            TemplateElement::HelperBlock(ht) => {
+                for inner in [&ht.template, &ht.inverse].into_iter().flatten() {
+                    collect_inline_partials(inner, out);
+                }
+            }
+            TemplateElement::PartialBlock(dt) => {
+                if let Some(inner) = &dt.template {
+                    collect_inline_partials(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What is known to exist when checking templates.
+pub(crate) struct Checker<'a> {
+    pub(crate) partials: &'a HashSet<String>,
+    pub(crate) helpers: &'a HashSet<String>,
+    probe: Option<Handlebars<'static>>,
+}
+
+type Pos = Option<(usize, usize)>;
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(partials: &'a HashSet<String>, helpers: &'a HashSet<String>) -> Self {
+        Checker {
+            partials,
+            helpers,
+            probe: None,
+        }
+    }
+
+    /// Check every partial, helper and decorator reference of template `name`.
+    pub(crate) fn check(&mut self, name: &str, t: &HbTemplate) -> Result<(), TemplateError> {
+        self.template(name, t, None)
+    }
+
+    fn template(
+        &mut self,
+        tname: &str,
+        t: &HbTemplate,
+        inherited: Pos,
+    ) -> Result<(), TemplateError> {
+        for (i, el) in t.elements.iter().enumerate() {
+            let pos = t.mapping.get(i).map(|m| (m.0, m.1)).or(inherited);
+            self.element(tname, el, pos)?;
+        }
+        Ok(())
+    }
+
+    fn element(
+        &mut self,
+        tname: &str,
+        el: &TemplateElement,
+        pos: Pos,
+    ) -> Result<(), TemplateError> {
+        match el {
+            TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                if !is_name_only(ht) {
+                    if let Some(n) = element_name(&ht.name) {
+                        self.helper(tname, n, false, pos)?;
+                    }
+                }
+                self.helper_template_params(tname, ht, pos)?;
+            }
+            TemplateElement::HelperBlock(ht) => {
+                if let Some(n) = element_name(&ht.name) {
+                    self.helper(tname, n, true, pos)?;
+                }
+                self.helper_template_params(tname, ht, pos)?;
+                for inner in [&ht.template, &ht.inverse].into_iter().flatten() {
+                    self.template(tname, inner, pos)?;
+                }
+            }
+            TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
+                let is_block = matches!(el, TemplateElement::PartialBlock(_));
+                match &dt.name {
+                    Parameter::Subexpression(s) => self.subexpression(tname, s, pos)?,
+                    p => {
+                        if let Some(n) = element_name(p) {
+                            // A partial block renders its own body when the partial is missing.
+                            if !is_block && n != "@partial-block" && !self.partials.contains(n) {
+                                return Err(TemplateError::UnknownPartial {
+                                    location: location(tname, pos),
+                                    name: n.to_owned(),
+                                });
+                            }
+                        }
+                    }
+                }
+                self.params(tname, dt.params.iter().chain(dt.hash.values()), pos)?;
+                if let Some(inner) = &dt.template {
+                    self.template(tname, inner, pos)?;
+                }
+            }
+            TemplateElement::DecoratorExpression(dt) | TemplateElement::DecoratorBlock(dt) => {
+                let name = dt.name.as_name().unwrap_or_default();
+                if name != "inline" {
+                    return Err(TemplateError::UnknownDecorator {
+                        location: location(tname, pos),
+                        name: name.to_owned(),
+                    });
+                }
+                self.params(tname, dt.params.iter().chain(dt.hash.values()), pos)?;
+                if let Some(inner) = &dt.template {
+                    self.template(tname, inner, pos)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn helper_template_params(
+        &mut self,
+        tname: &str,
+        ht: &HelperTemplate,
+        pos: Pos,
+    ) -> Result<(), TemplateError> {
+        if let Parameter::Subexpression(s) = &ht.name {
+            self.subexpression(tname, s, pos)?;
+        }
+        self.params(tname, ht.params.iter().chain(ht.hash.values()), pos)
+    }
+
+    fn params<'p>(
+        &mut self,
+        tname: &str,
+        params: impl Iterator<Item = &'p Parameter>,
+        pos: Pos,
+    ) -> Result<(), TemplateError> {
+        for p in params {
+            if let Parameter::Subexpression(s) = p {
+                self.subexpression(tname, s, pos)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn subexpression(
+        &mut self,
+        tname: &str,
+        s: &Subexpression,
+        pos: Pos,
+    ) -> Result<(), TemplateError> {
+        // A subexpression is always a helper call, even without parameters.
+        if let TemplateElement::Expression(ht) = s.as_element() {
+            if let Some(n) = element_name(&ht.name) {
+                self.helper(tname, n, false, pos)?;
+            }
+            self.helper_template_params(tname, ht, pos)?;
+        }
+        Ok(())
+    }
+
+    fn helper(
+        &mut self,
+        tname: &str,
+        name: &str,
+        block: bool,
+        pos: Pos,
+    ) -> Result<(), TemplateError> {
+        let missing_hook = if block {
+            "blockHelperMissing"
+        } else {
+            "helperMissing"
+        };
+        if self.helpers.contains(name)
+            || BUILTIN_HELPERS.contains(&name)
+            || self.helpers.contains(missing_hook)
+            || self.builtin_by_probe(name)
+        {
+            return Ok(());
+        }
+        Err(TemplateError::UnknownHelper {
+            location: location(tname, pos),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Whether a fresh registry knows `name` (helpers added by optional crate features).
+    fn builtin_by_probe(&mut self, name: &str) -> bool {
+        let probe = self.probe.get_or_insert_with(Handlebars::new);
+        let source = format!("{{{{#if ({name})}}}}{{{{/if}}}}");
+        match probe.render_template(&source, &Value::Null) {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e.reason(),
+                handlebars::RenderErrorReason::HelperNotFound(_)
+                    | handlebars::RenderErrorReason::TemplateError(_)
+            ),
+        }
+    }
+}
+
+fn location(tname: &str, pos: Pos) -> Location {
+    Location {
+        template: tname.to_owned(),
+        line: pos.map(|p| p.0),
+        column: pos.map(|p| p.1),
+    }
+}
+
+/// Which block helpers get a tree structure (unless the user replaced them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Structural {
+    pub(crate) conditional: [bool; 3],
+    pub(crate) each: bool,
+}
+
+impl Structural {
+    pub(crate) fn new(user_helpers: &HashSet<String>) -> Self {
+        Structural {
+            conditional: [
+                !user_helpers.contains("if"),
+                !user_helpers.contains("unless"),
+                !user_helpers.contains("with"),
+            ],
+            each: !user_helpers.contains("each"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Conditional,
+    Each,
+    Opaque,
+}
+
+/// Wraps the dynamic parts of parsed templates in marker-writing helpers and numbers their
+/// sub-templates.
+pub(crate) struct Instrumenter {
+    next_id: u32,
+    structural: Structural,
+}
+
+/// Wrap `elements` in a `WrapHelper` block whose template carries the opening marker as its
+/// name (see `marker::WrapHelper`).
+fn wrap(
+    open: String,
+    elements: Vec<TemplateElement>,
+    mapping: Vec<TemplateMapping>,
+) -> TemplateElement {
+    let mut body = HbTemplate::new();
+    body.name = Some(open);
+    body.elements = elements;
+    body.mapping = mapping;
+    let sub = Subexpression::new(
+        Parameter::Name(marker::HELPER_NAME.to_owned()),
+        Vec::new(),
+        HashMap::new(),
+    );
+    match *sub.element {
+        TemplateElement::Expression(mut ht) => {
+            ht.block = true;
+            ht.template = Some(body);
+            TemplateElement::HelperBlock(ht)
+        }
+        other => other,
+    }
+}
+
+fn wrap_one(
+    kind: char,
+    id: Option<u32>,
+    el: TemplateElement,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    wrap(
+        marker::encode(kind, id),
+        vec![el],
+        at.cloned().into_iter().collect(),
+    )
+}
+
+/// Inside a block rendered as one text slot, only partials are wrapped (for the depth
+/// limit and stack growth; their markers are suppressed at run time): the block's helper
+/// sees its templates as written, apart from partial elements.
+fn opaque(t: &mut HbTemplate) {
+    for el in &mut t.elements {
+        let taken = std::mem::replace(el, TemplateElement::Comment(String::new()));
+        *el = match taken {
+            TemplateElement::HelperBlock(mut ht) => {
+                for inner in [ht.template.as_mut(), ht.inverse.as_mut()]
+                    .into_iter()
+                    .flatten()
+                {
+                    opaque(inner);
+                }
+                TemplateElement::HelperBlock(ht)
+            }
+            TemplateElement::DecoratorBlock(mut dt) => {
+                if let Some(inner) = dt.template.as_mut() {
+                    opaque(inner);
+                }
+                TemplateElement::DecoratorBlock(dt)
+            }
+            TemplateElement::PartialExpression(dt) => wrap(
+                marker::encode(marker::PARTIAL, None),
+                vec![TemplateElement::PartialExpression(dt)],
+                Vec::new(),
+            ),
+            TemplateElement::PartialBlock(mut dt) => {
+                if let Some(inner) = dt.template.as_mut() {
+                    opaque(inner);
+                }
+                wrap(
+                    marker::encode(marker::PARTIAL, None),
+                    vec![TemplateElement::PartialBlock(dt)],
+                    Vec::new(),
+                )
+            }
+            other => other,
+        };
+    }
+}
+
+impl Instrumenter {
+    pub(crate) fn new(structural: Structural) -> Self {
+        Instrumenter {
+            next_id: 0,
+            structural,
+        }
+    }
+
+    /// Number of sub-template ids handed out so far.
+    pub(crate) fn ids(&self) -> u32 {
+        self.next_id
+    }
+
+    fn alloc(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Instrument a top-level template (the root or a registered partial).
+    pub(crate) fn instrument(&mut self, t: &mut HbTemplate) -> u32 {
+        let id = self.alloc();
+        self.template(t, id);
+        id
+    }
+
+    fn kind(&self, ht: &HelperTemplate) -> BlockKind {
+        let s = self.structural;
+        match element_name(&ht.name) {
+            Some("if") if s.conditional[0] => BlockKind::Conditional,
+            Some("unless") if s.conditional[1] => BlockKind::Conditional,
+            Some("with") if s.conditional[2] => BlockKind::Conditional,
+            Some("each") if s.each => BlockKind::Each,
+            _ => BlockKind::Opaque,
+        }
+    }
+
+    /// Wrap the body of `t` in `BEGIN(id) … END` and every dynamic element in a slot.
+    ///
+    /// Elements are replaced one for one, so the source positions stay aligned.
+    fn template(&mut self, t: &mut HbTemplate, id: u32) {
+        let elements = std::mem::take(&mut t.elements);
+        let mapping = std::mem::take(&mut t.mapping);
+        let mut out = Vec::with_capacity(elements.len());
+        for (i, el) in elements.into_iter().enumerate() {
+            let at = mapping.get(i);
+            let el = match el {
+                TemplateElement::Expression(_) | TemplateElement::HtmlExpression(_) => {
+                    wrap_one(marker::RAW_OPEN, None, el, at)
+                }
+                TemplateElement::HelperBlock(mut ht) => match self.kind(&ht) {
+                    BlockKind::Conditional => {
+                        self.branches(&mut ht);
+                        wrap_one(marker::BLOCK, None, TemplateElement::HelperBlock(ht), at)
+                    }
+                    BlockKind::Each => {
+                        let body = self.alloc();
+                        if let Some(inner) = ht.template.as_mut() {
+                            self.template(inner, body);
+                        }
+                        if let Some(inner) = ht.inverse.as_mut() {
+                            let else_id = self.alloc();
+                            self.template(inner, else_id);
+                        }
+                        wrap_one(
+                            marker::EACH,
+                            Some(body),
+                            TemplateElement::HelperBlock(ht),
+                            at,
+                        )
+                    }
+                    BlockKind::Opaque => {
+                        // Not split: one text slot. Partials inside still count depth.
+                        for inner in [ht.template.as_mut(), ht.inverse.as_mut()]
+                            .into_iter()
+                            .flatten()
+                        {
+                            opaque(inner);
+                        }
+                        wrap_one(marker::RAW_OPEN, None, TemplateElement::HelperBlock(ht), at)
+                    }
+                },
+                TemplateElement::PartialExpression(_) => wrap_one(marker::PARTIAL, None, el, at),
+                TemplateElement::PartialBlock(mut dt) => {
+                    if let Some(inner) = dt.template.as_mut() {
+                        let sub = self.alloc();
+                        self.template(inner, sub);
+                    }
+                    wrap_one(marker::PARTIAL, None, TemplateElement::PartialBlock(dt), at)
+                }
+                TemplateElement::DecoratorBlock(mut dt) => {
+                    if let Some(inner) = dt.template.as_mut() {
+                        let sub = self.alloc();
+                        self.template(inner, sub);
+                    }
+                    TemplateElement::DecoratorBlock(dt)
+                }
+                other => other,
+            };
+            out.push(el);
+        }
+        let first = mapping.first().cloned();
+        t.elements = vec![wrap(marker::encode(marker::BEGIN, Some(id)), out, mapping)];
+        t.mapping = first.into_iter().collect();
+    }
+
+    /// Instrument the branches of a conditional block; an `{{else if}}` chain is
+    /// flattened so that the taken branch is the slot's node whatever its depth.
+    fn branches(&mut self, ht: &mut HelperTemplate) {
+        if let Some(inner) = ht.template.as_mut() {
+            let id = self.alloc();
+            self.template(inner, id);
+        }
+        if let Some(inv) = ht.inverse.as_mut() {
+            if inv.elements.len() == 1 {
+                if let Some(TemplateElement::HelperBlock(chained)) = inv.elements.first_mut() {
+                    if self.kind(chained) == BlockKind::Conditional {
+                        self.branches(chained);
+                        return;
+                    }
+                }
+            }
+            let id = self.alloc();
+            self.template(inv, id);
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! Turns instrumented output (HTML interleaved with markers) into a [`Node`], in one pass.
+//!
+//! Grammar (markers in capitals, see `marker.rs`):
+//!
+//! ```text
+//! output := BEGIN(id) node
+//! node   := text (slot text)* END
+//! slot   := RAW_OPEN part* RAW_CLOSE            -> Slot::Text (markers inside are dropped)
+//!         | BLOCK part* CLOSE                  -> "" | the branch node
+//!         | EACH(body) part* CLOSE             -> Slot::Range of the body items | the else node
+//!         | PARTIAL part* PARTIAL_CLOSE        -> the partial node
+//! part   := text | BEGIN(id) node | slot
+//! ```
+//!
+//! Anything that does not fit the expected shape becomes a coarser `Slot::Text` holding
+//! the same bytes, so the HTML always equals the output with the markers removed.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use crate::tree::{same_statics, Item, Node, Range, Slot, Statics};
+
+use super::error::RenderError;
+use super::marker::{self, find_reserved};
+
+/// Statics shared between renders, per sub-template id, so that an unchanged structure
+/// yields the same `Arc` (and `same_statics` is a pointer comparison).
+pub(crate) struct StaticsCache {
+    slots: Box<[Mutex<Option<Statics>>]>,
+    empty: Statics,
+    braces: Statics,
+}
+
+impl StaticsCache {
+    /// A cache for sub-template ids `0..ids`; each id has two entries: the statics of its
+    /// nodes, and the statics of its range items after inlining (see
+    /// `Parser::inline_single_node`).
+    pub(crate) fn new(ids: u32) -> Self {
+        StaticsCache {
+            slots: (0..u64::from(ids) * 2).map(|_| Mutex::new(None)).collect(),
+            empty: Arc::from(Vec::<Box<str>>::new()),
+            braces: Arc::from(vec![Box::<str>::from("{"), Box::<str>::from("}")]),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marker {
+    Begin(u32),
+    End,
+    RawOpen,
+    RawClose,
+    Block,
+    Each(u32),
+    Close,
+    Partial,
+    PartialClose,
+}
+
+enum Part<'a> {
+    Text(Cow<'a, str>),
+    Node(u32, Node),
+    Slot(Slot),
+}
+
+/// Parse the instrumented output of one render.
+pub(crate) fn parse(
+    output: &str,
+    cache: &StaticsCache,
+    template: &str,
+) -> Result<Node, RenderError> {
+    let mut p = Parser {
+        s: output,
+        pos: 0,
+        cache,
+        local: vec![None; cache.slots.len()],
+    };
+    p.root().map_err(|detail| RenderError::Markers {
+        template: template.to_owned(),
+        detail,
+    })
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+    cache: &'a StaticsCache,
+    /// Statics already interned in this render, per id (avoids locking the shared cache).
+    local: Vec<Option<Statics>>,
+}
+
+type PResult<T> = Result<T, String>;
+
+fn code_at(bytes: &[u8], at: usize) -> char {
+    char::from_u32(0xFDD0 + u32::from(bytes[at + 2] - 0x90)).unwrap_or(marker::ESC)
+}
+
+fn append<'a>(cur: &mut Cow<'a, str>, t: Cow<'a, str>) {
+    if cur.is_empty() {
+        *cur = t;
+    } else if !t.is_empty() {
+        cur.to_mut().push_str(&t);
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn root(&mut self) -> PResult<Node> {
+        let lead = self.text();
+        if !lead.is_empty() {
+            return Err("output does not start with the root marker".into());
+        }
+        let node = match self.marker()? {
+            Some(Marker::Begin(id)) => self.node(id)?,
+            other => return Err(format!("expected the root marker, found {other:?}")),
+        };
+        let rest = self.text();
+        if !rest.is_empty() || self.pos < self.s.len() {
+            return Err("unexpected output after the root template".into());
+        }
+        Ok(node)
+    }
+
+    /// Text up to the next marker (or the end), with escaped reserved characters decoded.
+    fn text(&mut self) -> Cow<'a, str> {
+        let bytes = self.s.as_bytes();
+        let start = self.pos;
+        let mut owned: Option<String> = None;
+        let mut seg = start;
+        loop {
+            match find_reserved(bytes, self.pos) {
+                None => {
+                    self.pos = bytes.len();
+                    break;
+                }
+                Some(at) if code_at(bytes, at) == marker::ESC => {
+                    let o = owned.get_or_insert_with(String::new);
+                    o.push_str(&self.s[seg..at]);
+                    let next = at + 3;
+                    let len = self.s[next..].chars().next().map_or(0, |c| {
+                        o.push(c);
+                        c.len_utf8()
+                    });
+                    self.pos = next + len;
+                    seg = self.pos;
+                }
+                Some(at) => {
+                    self.pos = at;
+                    break;
+                }
+            }
+        }
+        match owned {
+            Some(mut o) => {
+                o.push_str(&self.s[seg..self.pos]);
+                Cow::Owned(o)
+            }
+            None => Cow::Borrowed(&self.s[start..self.pos]),
+        }
+    }
+
+    /// The marker at the current position (`None` at the end of the output).
+    fn marker(&mut self) -> PResult<Option<Marker>> {
+        let bytes = self.s.as_bytes();
+        if self.pos >= bytes.len() {
+            return Ok(None);
+        }
+        let kind = code_at(bytes, self.pos);
+        self.pos += 3;
+        let m = match kind {
+            marker::BEGIN => Marker::Begin(self.id()?),
+            marker::END => Marker::End,
+            marker::RAW_OPEN => Marker::RawOpen,
+            marker::RAW_CLOSE => Marker::RawClose,
+            marker::BLOCK => Marker::Block,
+            marker::EACH => Marker::Each(self.id()?),
+            marker::CLOSE => Marker::Close,
+            marker::PARTIAL => Marker::Partial,
+            marker::PARTIAL_CLOSE => Marker::PartialClose,
+            other => return Err(format!("unexpected U+{:04X} in output", other as u32)),
+        };
+        Ok(Some(m))
+    }
+
+    fn id(&mut self) -> PResult<u32> {
+        let bytes = self.s.as_bytes();
+        let mut id: u32 = 0;
+        let mut digits = 0;
+        while self.pos + 2 < bytes.len() && bytes[self.pos] == 0xEF && bytes[self.pos + 1] == 0xB7 {
+            let c = bytes[self.pos + 2];
+            if !(0xA0..=0xAF).contains(&c) {
+                break;
+            }
+            if digits == 8 {
+                return Err("marker id too long".into());
+            }
+            id = id * 16 + u32::from(c - 0xA0);
+            digits += 1;
+            self.pos += 3;
+        }
+        if digits == 0 {
+            return Err("marker without id".into());
+        }
+        Ok(id)
+    }
+
+    /// A sub-template body, after its `BEGIN(id)`, up to and including its `END`.
+    fn node(&mut self, id: u32) -> PResult<Node> {
+        // Nesting follows partial recursion, which may be deep: grow the stack if needed.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.node_body(id))
+    }
+
+    fn node_body(&mut self, id: u32) -> PResult<Node> {
+        let mut statics: Vec<Cow<'a, str>> = Vec::new();
+        let mut slots = Vec::new();
+        let mut cur = self.text();
+        loop {
+            let slot = match self.marker()? {
+                Some(Marker::End) => break,
+                Some(m @ (Marker::RawOpen | Marker::Block | Marker::Each(_) | Marker::Partial)) => {
+                    self.slot(m)?
+                }
+                // Not produced by the instrumentation, but keeps its bytes.
+                Some(Marker::Begin(inner)) => Slot::Node(self.node(inner)?),
+                Some(other) => return Err(format!("unexpected {other:?} in a template body")),
+                None => return Err("output ends inside a template body".into()),
+            };
+            statics.push(std::mem::take(&mut cur));
+            slots.push(slot);
+            let t = self.text();
+            append(&mut cur, t);
+        }
+        statics.push(cur);
+        let statics = self.intern(id as usize * 2, &statics);
+        Ok(Node { statics, slots })
+    }
+
+    /// A slot, after its opening marker, up to and including its closing marker.
+    fn slot(&mut self, open: Marker) -> PResult<Slot> {
+        match open {
+            Marker::RawOpen => {
+                let t = self.text();
+                if self.peek_is(marker::RAW_CLOSE) {
+                    self.pos += 3;
+                    return Ok(self.text_slot(t.into_owned()));
+                }
+                let mut parts = Vec::new();
+                if !t.is_empty() {
+                    parts.push(Part::Text(t));
+                }
+                self.parts(Marker::RawClose, &mut parts)?;
+                Ok(self.text_slot(concat(parts)))
+            }
+            Marker::Block => {
+                let mut parts = Vec::new();
+                self.parts(Marker::Close, &mut parts)?;
+                Ok(self.single_node(parts))
+            }
+            Marker::Partial => {
+                let mut parts = Vec::new();
+                self.parts(Marker::PartialClose, &mut parts)?;
+                Ok(self.single_node(parts))
+            }
+            Marker::Each(body) => {
+                let mut parts = Vec::new();
+                self.parts(Marker::Close, &mut parts)?;
+                if parts.is_empty() {
+                    return Ok(Slot::Range(Range {
+                        statics: self.cache.empty.clone(),
+                        items: Vec::new(),
+                        key_slot: None,
+                    }));
+                }
+                if parts
+                    .iter()
+                    .all(|p| matches!(p, Part::Node(id, _) if *id == body))
+                {
+                    let nodes = parts
+                        .into_iter()
+                        .filter_map(|p| match p {
+                            Part::Node(_, n) => Some(n),
+                            _ => None,
+                        })
+                        .collect();
+                    return Ok(self.range(body, nodes));
+                }
+                Ok(self.single_node(parts))
+            }
+            other => Err(format!("{other:?} does not open a slot")),
+        }
+    }
+
+    fn peek_is(&self, kind: char) -> bool {
+        let bytes = self.s.as_bytes();
+        self.pos + 2 < bytes.len()
+            && bytes[self.pos] == 0xEF
+            && bytes[self.pos + 1] == 0xB7
+            && code_at(bytes, self.pos) == kind
+    }
+
+    /// Slot content up to and including `close`.
+    fn parts(&mut self, close: Marker, parts: &mut Vec<Part<'a>>) -> PResult<()> {
+        loop {
+            let t = self.text();
+            if !t.is_empty() {
+                parts.push(Part::Text(t));
+            }
+            match self.marker()? {
+                Some(m) if m == close => return Ok(()),
+                Some(Marker::Begin(id)) => {
+                    let n = self.node(id)?;
+                    parts.push(Part::Node(id, n));
+                }
+                Some(m @ (Marker::RawOpen | Marker::Block | Marker::Each(_) | Marker::Partial)) => {
+                    let s = self.slot(m)?;
+                    parts.push(Part::Slot(s));
+                }
+                Some(other) => return Err(format!("unexpected {other:?} (expected {close:?})")),
+                None => return Err(format!("output ends before {close:?}")),
+            }
+        }
+    }
+
+    /// Nothing → `""`; exactly one body → that node; anything else → its text.
+    fn single_node(&self, mut parts: Vec<Part<'a>>) -> Slot {
+        match parts.len() {
+            0 => Slot::Text(String::new()),
+            1 if matches!(parts[0], Part::Node(..)) => match parts.pop() {
+                Some(Part::Node(_, n)) => Slot::Node(n),
+                _ => Slot::Text(String::new()),
+            },
+            _ => self.text_slot(concat(parts)),
+        }
+    }
+
+    fn range(&mut self, body: u32, nodes: Vec<Node>) -> Slot {
+        let nodes = self.inline_single_node(body, nodes);
+        let Some(first) = nodes.first().map(|n| n.statics.clone()) else {
+            return Slot::Range(Range {
+                statics: self.cache.empty.clone(),
+                items: Vec::new(),
+                key_slot: None,
+            });
+        };
+        if !nodes.iter().all(|n| same_statics(&n.statics, &first)) {
+            tracing::debug!("each items rendered with different statics; sending the list as text");
+            let mut html = String::new();
+            for n in &nodes {
+                n.write_html(&mut html);
+            }
+            return self.text_slot(html);
+        }
+        let key_slot = (0..first.len().saturating_sub(1)).find(|&i| {
+            let s = &first[i];
+            (s.ends_with("data-key=\"") || s.ends_with("data-lvt-key=\"")) && {
+                let mut seen = HashSet::with_capacity(nodes.len());
+                nodes.iter().all(|n| match n.slots.get(i) {
+                    Some(Slot::Text(k)) => !k.is_empty() && seen.insert(k.as_str()),
+                    _ => false,
+                })
+            }
+        });
+        let items = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(idx, n)| Item {
+                key: match key_slot.and_then(|i| n.slots.get(i)) {
+                    Some(Slot::Text(k)) => k.clone(),
+                    _ => idx.to_string(),
+                },
+                slots: n.slots,
+            })
+            .collect();
+        Slot::Range(Range {
+            statics: first,
+            items,
+            key_slot,
+        })
+    }
+
+    /// Items that are one node each (typically `{{#each xs}}{{> row}}{{/each}}`) with the
+    /// same statics are replaced by that node's content, the item's statics merged into
+    /// its first and last static: same HTML, and the row's `data-key` can key the range.
+    fn inline_single_node(&mut self, body: u32, nodes: Vec<Node>) -> Vec<Node> {
+        let inner_statics = |n: &Node| match n.slots.as_slice() {
+            [Slot::Node(inner)] if n.statics.len() == 2 => Some(inner.statics.clone()),
+            _ => None,
+        };
+        let Some(first) = nodes.first() else {
+            return nodes;
+        };
+        let (Some(inner), outer) = (inner_statics(first), first.statics.clone()) else {
+            return nodes;
+        };
+        let uniform = nodes.iter().all(|n| {
+            same_statics(&n.statics, &outer)
+                && inner_statics(n).is_some_and(|s| same_statics(&s, &inner))
+        });
+        if !uniform || inner.is_empty() {
+            return nodes;
+        }
+        let last = inner.len() - 1;
+        let pieces: Vec<Cow<'_, str>> = inner
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut piece = String::new();
+                if i == 0 {
+                    piece.push_str(&outer[0]);
+                }
+                piece.push_str(s);
+                if i == last {
+                    piece.push_str(&outer[1]);
+                }
+                Cow::Owned(piece)
+            })
+            .collect();
+        let statics = self.intern(body as usize * 2 + 1, &pieces);
+        nodes
+            .into_iter()
+            .map(|mut n| match n.slots.pop() {
+                Some(Slot::Node(inner)) => Node {
+                    statics: statics.clone(),
+                    slots: inner.slots,
+                },
+                _ => n,
+            })
+            .collect()
+    }
+
+    /// A text slot; text the client would blank (`{{…}}`) is split into `{`, a slot, `}`.
+    fn text_slot(&self, s: String) -> Slot {
+        if s.len() >= 4 && s.starts_with("{{") && s.ends_with("}}") {
+            let inner = s[1..s.len() - 1].to_owned();
+            Slot::Node(Node {
+                statics: self.cache.braces.clone(),
+                slots: vec![self.text_slot(inner)],
+            })
+        } else {
+            Slot::Text(s)
+        }
+    }
+
+    /// Statics with these pieces, shared with earlier renders when unchanged; `idx` is the
+    /// cache entry (see [`StaticsCache::new`]).
+    fn intern(&mut self, idx: usize, pieces: &[Cow<'_, str>]) -> Statics {
+        let eq =
+            |s: &Statics| s.len() == pieces.len() && s.iter().zip(pieces).all(|(a, b)| **a == **b);
+        if let Some(Some(s)) = self.local.get(idx) {
+            if eq(s) {
+                return s.clone();
+            }
+        }
+        let Some(shared) = self.cache.slots.get(idx) else {
+            return pieces
+                .iter()
+                .map(|p| Box::<str>::from(p.as_ref()))
+                .collect();
+        };
+        let mut guard = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let statics = match guard.as_ref() {
+            Some(s) if eq(s) => s.clone(),
+            _ => {
+                let s: Statics = pieces
+                    .iter()
+                    .map(|p| Box::<str>::from(p.as_ref()))
+                    .collect();
+                *guard = Some(s.clone());
+                s
+            }
+        };
+        drop(guard);
+        self.local[idx] = Some(statics.clone());
+        statics
+    }
+}
+
+fn concat(parts: Vec<Part<'_>>) -> String {
+    let mut out = String::new();
+    for p in parts {
+        match p {
+            Part::Text(t) => out.push_str(&t),
+            Part::Node(_, n) => n.write_html(&mut out),
+            Part::Slot(s) => s.write_html(&mut out),
+        }
+    }
+    out
+}

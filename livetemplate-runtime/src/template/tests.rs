@@ -1,0 +1,697 @@
+use std::sync::Arc;
+
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::tree::{Node, Range, Slot};
+
+/// What plain handlebars renders for the same template and partials.
+fn plain(source: &str, partials: &[(&str, &str)], data: &Value) -> String {
+    let mut hb = Handlebars::new();
+    for (n, s) in partials {
+        hb.register_partial(n, s).expect("partial parses");
+    }
+    hb.register_template_string("t", source)
+        .expect("template parses");
+    hb.render("t", data).expect("handlebars renders")
+}
+
+/// Build, render, and check the tree's HTML against handlebars.
+fn tree(source: &str, partials: &[(&str, &str)], data: &Value) -> Node {
+    let mut b = Template::builder("t", source);
+    for (n, s) in partials {
+        b = b.partial(n, s);
+    }
+    let t = b.build().expect("template builds");
+    let node = t.render(data).expect("template renders");
+    let expected = plain(source, partials, data);
+    assert_eq!(node.to_html(), expected, "tree HTML");
+    assert_eq!(
+        t.render_html(data).expect("renders"),
+        expected,
+        "render_html"
+    );
+    node
+}
+
+fn statics(n: &Node) -> Vec<&str> {
+    n.statics.iter().map(|s| &**s).collect()
+}
+
+fn text(s: &str) -> Slot {
+    Slot::Text(s.to_owned())
+}
+
+fn range(slot: &Slot) -> &Range {
+    match slot {
+        Slot::Range(r) => r,
+        other => panic!("expected a range, got {other:?}"),
+    }
+}
+
+fn node(slot: &Slot) -> &Node {
+    match slot {
+        Slot::Node(n) => n,
+        other => panic!("expected a node, got {other:?}"),
+    }
+}
+
+#[test]
+fn expressions_are_text_slots_between_statics() {
+    let n = tree(
+        "<p>{{a}}</p><i>{{{b}}}</i>",
+        &[],
+        &json!({"a": "<x>", "b": "<y>"}),
+    );
+    assert_eq!(statics(&n), ["<p>", "</p><i>", "</i>"]);
+    assert_eq!(n.slots, [text("&lt;x&gt;"), text("<y>")]);
+}
+
+#[test]
+fn if_renders_the_taken_branch_or_empty_text() {
+    let src = "<b>{{#if on}}<em>{{v}}</em>{{else}}<s>off</s>{{/if}}</b>";
+    let on = tree(src, &[], &json!({"on": true, "v": 5}));
+    let branch = node(&on.slots[0]);
+    assert_eq!(statics(branch), ["<em>", "</em>"]);
+    assert_eq!(branch.slots, [text("5")]);
+    let off = tree(src, &[], &json!({"on": false}));
+    assert_eq!(statics(node(&off.slots[0])), ["<s>off</s>"]);
+    let none = tree("<b>{{#if on}}x{{/if}}</b>", &[], &json!({}));
+    assert_eq!(none.slots, [text("")]);
+}
+
+#[test]
+fn else_if_chains_are_flattened() {
+    let src = "{{#if a}}A{{else if b}}B{{v}}{{else unless c}}notC{{else}}C{{/if}}";
+    let b = tree(src, &[], &json!({"b": true, "v": 1}));
+    assert_eq!(statics(&b), ["", ""]);
+    let branch = node(&b.slots[0]);
+    assert_eq!(statics(branch), ["B", ""]);
+    assert_eq!(branch.slots, [text("1")]);
+    let c = tree(src, &[], &json!({"c": true}));
+    assert_eq!(statics(node(&c.slots[0])), ["C"]);
+    let not_c = tree(src, &[], &json!({}));
+    assert_eq!(statics(node(&not_c.slots[0])), ["notC"]);
+}
+
+#[test]
+fn with_and_its_else_are_nodes() {
+    let src = "{{#with p}}<h1>{{name}} {{../site}}</h1>{{else}}<h1>none</h1>{{/with}}";
+    let n = tree(src, &[], &json!({"p": {"name": "Ann"}, "site": "x"}));
+    assert_eq!(statics(node(&n.slots[0])), ["<h1>", " ", "</h1>"]);
+    let n = tree(src, &[], &json!({"site": "x"}));
+    assert_eq!(statics(node(&n.slots[0])), ["<h1>none</h1>"]);
+}
+
+#[test]
+fn each_is_a_range_with_positional_keys() {
+    let n = tree(
+        "<ul>{{#each xs}}<li>{{this}}</li>{{/each}}</ul>",
+        &[],
+        &json!({"xs": ["a", "b"]}),
+    );
+    let r = range(&n.slots[0]);
+    assert_eq!(&*r.statics, &["<li>".into(), "</li>".into()] as &[Box<str>]);
+    assert_eq!(r.key_slot, None);
+    let keys: Vec<&str> = r.items.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["0", "1"]);
+    assert_eq!(r.items[1].slots, [text("b")]);
+}
+
+#[test]
+fn data_key_and_data_lvt_key_select_the_key_slot() {
+    let data = json!({"xs": [{"id": "k1", "v": 1}, {"id": "k2", "v": 2}]});
+    for attr in ["data-key", "data-lvt-key"] {
+        let src = format!(
+            "<ul>{{{{#each xs}}}}<li {attr}=\"{{{{id}}}}\">{{{{v}}}}</li>{{{{/each}}}}</ul>"
+        );
+        let n = tree(&src, &[], &data);
+        let r = range(&n.slots[0]);
+        assert_eq!(r.key_slot, Some(0), "{attr}");
+        let keys: Vec<&str> = r.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["k1", "k2"]);
+    }
+}
+
+#[test]
+fn duplicate_or_empty_keys_fall_back_to_positions() {
+    let src = "{{#each xs}}<li data-key=\"{{id}}\">{{v}}</li>{{/each}}";
+    for xs in [
+        json!([{"id": "a"}, {"id": "a"}]),
+        json!([{"id": "a"}, {"id": ""}]),
+    ] {
+        let n = tree(src, &[], &json!({ "xs": xs }));
+        let r = range(&n.slots[0]);
+        assert_eq!(r.key_slot, None);
+        assert_eq!(r.items[1].key, "1");
+    }
+    // `key="` alone is not a key attribute.
+    let n = tree(
+        "{{#each xs}}<li key=\"{{id}}\"></li>{{/each}}",
+        &[],
+        &json!({"xs": [{"id": "a"}]}),
+    );
+    assert_eq!(range(&n.slots[0]).key_slot, None);
+}
+
+#[test]
+fn empty_each_is_an_empty_range_and_its_else_a_node() {
+    let n = tree(
+        "<ul>{{#each xs}}<li>{{this}}</li>{{/each}}</ul>",
+        &[],
+        &json!({"xs": []}),
+    );
+    let r = range(&n.slots[0]);
+    assert!(r.items.is_empty());
+    assert!(r.statics.is_empty());
+    let n = tree(
+        "<ul>{{#each xs}}<li>{{this}}</li>{{else}}<li>none {{why}}</li>{{/each}}</ul>",
+        &[],
+        &json!({"xs": [], "why": "empty"}),
+    );
+    let e = node(&n.slots[0]);
+    assert_eq!(statics(e), ["<li>none ", "</li>"]);
+    assert_eq!(e.slots, [text("empty")]);
+}
+
+#[test]
+fn partials_are_nodes_and_keep_indentation() {
+    let partials = [("row", "<li>{{name}}</li>\n<li>two</li>\n")];
+    let n = tree(
+        "<ul>\n  {{> row}}\n</ul>\n",
+        &partials,
+        &json!({"name": "x"}),
+    );
+    assert_eq!(statics(&n), ["<ul>\n", "</ul>\n"]);
+    let p = node(&n.slots[0]);
+    assert_eq!(p.to_html(), "  <li>x</li>\n  <li>two</li>\n");
+}
+
+#[test]
+fn partial_blocks_and_inline_partials_are_nodes() {
+    let partials = [("layout", "<main>{{> @partial-block}}</main>")];
+    let n = tree(
+        "{{#*inline \"x\"}}<i>{{v}}</i>{{/inline}}{{#> layout}}<b>{{v}}</b>{{> x}}{{/layout}}",
+        &partials,
+        &json!({"v": 1}),
+    );
+    let layout = node(&n.slots[0]);
+    assert_eq!(statics(layout), ["<main>", "</main>"]);
+    let block = node(&layout.slots[0]);
+    assert_eq!(statics(block), ["<b>", "</b>", ""]);
+    assert_eq!(statics(node(&block.slots[1])), ["<i>", "</i>"]);
+}
+
+#[test]
+fn custom_block_helpers_are_one_text_slot() {
+    let t = Template::builder("t", "<p>{{#twice}}<b>{{v}}</b>{{> p}}{{/twice}}</p>")
+        .partial("p", "<i>{{#if v}}{{v}}{{/if}}</i>")
+        .helper("twice", MyIf { twice: true })
+        .build()
+        .unwrap();
+    let n = t.render(&json!({"v": 7})).unwrap();
+    assert_eq!(statics(&n), ["<p>", "</p>"]);
+    assert_eq!(n.slots, [text("<b>7</b><i>7</i><b>7</b><i>7</i>")]);
+    assert_eq!(t.render_html(&json!({"v": 7})).unwrap(), n.to_html());
+}
+
+/// A block helper like the built-in `if` (or, with `twice`, rendering its block twice).
+#[derive(Clone, Copy)]
+struct MyIf {
+    twice: bool,
+}
+
+impl handlebars::HelperDef for MyIf {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc handlebars::Context,
+        rc: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        use handlebars::{JsonTruthy, Renderable};
+        let on = self.twice || h.param(0).is_some_and(|p| p.value().is_truthy(false));
+        if let Some(t) = if on { h.template() } else { h.inverse() } {
+            t.render(r, ctx, rc, out)?;
+            if self.twice {
+                t.render(r, ctx, rc, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+const MY_IF: MyIf = MyIf { twice: false };
+
+#[test]
+fn replacing_a_builtin_block_helper_makes_it_opaque() {
+    let src = "<p>{{#if x}}<b>{{x}}</b>{{else}}no{{/if}}</p>";
+    let t = Template::builder("t", src)
+        .helper("if", MY_IF)
+        .build()
+        .unwrap();
+    let mut hb = Handlebars::new();
+    hb.register_helper("if", Box::new(MY_IF));
+    hb.register_template_string("t", src).unwrap();
+    for data in [json!({"x": 1}), json!({})] {
+        let n = t.render(&data).unwrap();
+        assert_eq!(n.slots.len(), 1);
+        assert!(matches!(n.slots[0], Slot::Text(_)), "{n:?}");
+        assert_eq!(n.to_html(), hb.render("t", &data).unwrap());
+    }
+}
+
+#[test]
+fn text_the_client_would_blank_is_split_around_braces() {
+    let n = tree("<p>{{a}}</p>", &[], &json!({"a": "{{x}}"}));
+    let braces = node(&n.slots[0]);
+    assert_eq!(statics(braces), ["{", "}"]);
+    assert_eq!(braces.slots, [text("{x}")]);
+    // Recursively: "{{{{y}}}}" = "{" + "{{{y}}}" + "}", "{{{y}}}" = "{" + "{{y}}" + "}", …
+    let n = tree("{{{a}}}", &[], &json!({"a": "{{{{y}}}}"}));
+    let innermost = node(&node(&node(&n.slots[0]).slots[0]).slots[0]);
+    assert_eq!(statics(innermost), ["{", "}"]);
+    assert_eq!(innermost.slots, [text("{y}")]);
+    // Range item slots too; "{{" alone is fine.
+    let n = tree(
+        "{{#each xs}}<i>{{this}}</i>{{/each}}",
+        &[],
+        &json!({"xs": ["{{}}", "{{"]}),
+    );
+    let r = range(&n.slots[0]);
+    assert!(matches!(r.items[0].slots[0], Slot::Node(_)));
+    assert_eq!(r.items[1].slots[0], text("{{"));
+}
+
+#[test]
+fn reserved_characters_in_escaped_data_are_kept() {
+    let all: String = ('\u{FDD0}'..='\u{FDEF}').collect();
+    let data = json!({"a": format!("x{all}y"), "xs": [all.clone(), "b"], "on": true});
+    let src = "<p title=\"{{a}}\">{{a}}</p>{{#each xs}}<li data-key=\"{{this}}\">{{this}}</li>{{/each}}{{#if on}}{{a}}{{/if}}";
+    let n = tree(src, &[], &data);
+    assert_eq!(n.slots[0], Slot::Text(format!("x{all}y")));
+    let r = range(&n.slots[2]);
+    assert_eq!(r.key_slot, Some(0));
+    assert_eq!(r.items[0].key, all);
+}
+
+#[test]
+fn reserved_characters_in_raw_output_never_panic_nor_give_a_wrong_page() {
+    let t = Template::new(
+        "t",
+        "<p>{{#if on}}{{{a}}}{{/if}}</p>{{#each xs}}{{{this}}}{{/each}}",
+    )
+    .unwrap();
+    for c in '\u{FDD0}'..='\u{FDEF}' {
+        for s in [
+            format!("{c}"),
+            format!("a{c}b"),
+            format!("{c}\u{FDE1}"),
+            format!("\u{FDD1}{c}"),
+        ] {
+            let data = json!({"on": true, "a": s, "xs": [s, "z"]});
+            let html = t.render_html(&data).unwrap();
+            match t.render(&data) {
+                Ok(n) => {
+                    // Only reserved characters may be missing from the tree's HTML.
+                    let strip = |s: &str| {
+                        s.chars()
+                            .filter(|c| !marker::is_reserved(*c))
+                            .collect::<String>()
+                    };
+                    assert_eq!(strip(&n.to_html()), strip(&html));
+                }
+                Err(e) => assert!(matches!(e, RenderError::Markers { .. }), "{e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn unchanged_structure_reuses_statics() {
+    let t = Template::builder(
+        "t",
+        "<ul>{{#each xs}}<li>{{this}}</li>{{/each}}</ul>{{> p}}",
+    )
+    .partial("p", "<i>{{n}}</i>")
+    .build()
+    .unwrap();
+    let a = t.render(&json!({"xs": [1, 2], "n": 1})).unwrap();
+    let b = t.render(&json!({"xs": [3], "n": 2})).unwrap();
+    assert!(Arc::ptr_eq(&a.statics, &b.statics));
+    let (ra, rb) = (range(&a.slots[0]), range(&b.slots[0]));
+    assert!(Arc::ptr_eq(&ra.statics, &rb.statics));
+    assert!(Arc::ptr_eq(
+        &node(&a.slots[1]).statics,
+        &node(&b.slots[1]).statics
+    ));
+    let t2 = t.clone();
+    let c = std::thread::spawn(move || t2.render(&json!({"xs": [], "n": 3})).unwrap())
+        .join()
+        .unwrap();
+    assert!(Arc::ptr_eq(&a.statics, &c.statics));
+}
+
+#[test]
+fn template_is_send_sync_and_cheap_to_clone() {
+    fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+    assert_traits::<Template>();
+    let t = Template::new("name", "x").unwrap();
+    assert_eq!(t.name(), "name");
+    assert_eq!(t.clone().render_html(&Value::Null).unwrap(), "x");
+}
+
+fn build_err(b: TemplateBuilder) -> TemplateError {
+    b.build().expect_err("build must fail")
+}
+
+#[test]
+fn syntax_errors_name_template_line_and_column() {
+    let e = build_err(Template::builder("page", "<p>\n{{#if a}}\n</p>{{/each}}"));
+    assert!(matches!(e, TemplateError::Syntax { .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("template `page`") && msg.contains("line 3"),
+        "{msg}"
+    );
+    let e = build_err(Template::builder("page", "ok").partial("side", "x\n{{#if}}"));
+    let msg = e.to_string();
+    assert!(msg.contains("`side`") && msg.contains("line 2"), "{msg}");
+    // Mustache-style sections and inverted sections are not handlebars-rust syntax.
+    for src in ["{{#a.b}}x{{/a.b}}", "{{^x}}y{{/x}}"] {
+        assert!(
+            matches!(
+                build_err(Template::builder("t", src)),
+                TemplateError::Syntax { .. }
+            ),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn unknown_partials_are_build_errors() {
+    let e = build_err(Template::builder("page", "<p>\n  {{> missing}}</p>"));
+    let msg = e.to_string();
+    assert!(matches!(e, TemplateError::UnknownPartial { ref name, .. } if name == "missing"));
+    assert!(
+        msg.contains("template `page`") && msg.contains("line 2") && msg.contains("`missing`"),
+        "{msg}"
+    );
+    let e =
+        build_err(Template::builder("page", "{{> a}}").partial("a", "\n\n{{#if x}}{{> b}}{{/if}}"));
+    assert!(e.to_string().contains("template `a`, line 3"), "{e}");
+    // Registered, inline, dynamic, partial blocks with a fallback, @partial-block: fine.
+    Template::builder("page", "{{> a}}{{#*inline \"i\"}}x{{/inline}}{{> i}}{{> (lookup this \"p\")}}{{#> nope}}fallback{{/nope}}")
+        .partial("a", "{{#> b}}x{{/b}}")
+        .partial("b", "{{> @partial-block}}")
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn unknown_helpers_are_build_errors() {
+    for (src, helper, line) in [
+        ("<p>{{shout name}}</p>", "shout", 1),
+        ("\n{{#items}}x{{/items}}", "items", 2),
+        ("{{lookup a (nope 1)}}", "nope", 1),
+        ("\n\n{{#if (bad x)}}{{/if}}", "bad", 3),
+        ("{{#each xs}}\n{{{raw_html x}}}{{/each}}", "raw_html", 2),
+        ("{{> (pick this)}}", "pick", 1),
+    ] {
+        let e = build_err(Template::builder("page", src).partial("p", ""));
+        match &e {
+            TemplateError::UnknownHelper { name, location } => {
+                assert_eq!(name, helper, "{src}");
+                assert_eq!(location.template, "page");
+                assert_eq!(location.line, Some(line), "{src}: {e}");
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+        assert!(e.to_string().contains(&format!("`{helper}`")));
+    }
+    // Paths, built-ins and registered helpers are fine.
+    Template::builder(
+        "t",
+        "{{name}}{{{html}}}{{len xs}}{{#eq a b}}y{{/eq}}{{shout x}}{{#if (shout y)}}{{/if}}",
+    )
+    .helper("shout", MY_IF)
+    .build()
+    .unwrap();
+    // A registered helperMissing accepts unknown helpers.
+    Template::builder("t", "{{whatever x}}")
+        .helper("helperMissing", MY_IF)
+        .build()
+        .unwrap();
+    let e = build_err(Template::builder("t", "{{*deco}}"));
+    assert!(matches!(e, TemplateError::UnknownDecorator { .. }), "{e:?}");
+}
+
+#[test]
+fn names_and_characters_that_are_reserved() {
+    let e = build_err(Template::builder("t", "a").partial("t", "b"));
+    assert!(matches!(e, TemplateError::Name(_)));
+    let e = build_err(Template::builder("t", "a").helper(marker::HELPER_NAME, MY_IF));
+    assert!(matches!(e, TemplateError::Name(_)));
+    let e = build_err(Template::builder("t", "ab\ncd\u{FDD5}"));
+    match e {
+        TemplateError::ReservedCharacter { location, code } => {
+            assert_eq!(
+                (location.line, location.column, code),
+                (Some(2), Some(3), 0xFDD5)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn infinite_partial_recursion_is_a_depth_error() {
+    // Directly inside a block, handlebars does not detect self inclusion.
+    let t = Template::builder("page", "<div>{{> p}}</div>")
+        .partial(
+            "p",
+            "{{#with this}}<i>{{#each xs}}{{/each}}{{> p}}</i>{{/with}}",
+        )
+        .build()
+        .unwrap();
+    for r in [
+        t.render(&json!({"x": 1})).map(|_| ()),
+        t.render_html(&json!({"x": 1})).map(|_| ()),
+    ] {
+        match r {
+            Err(RenderError::DepthExceeded {
+                template,
+                max_depth,
+            }) => {
+                assert_eq!((template.as_str(), max_depth), ("page", DEFAULT_MAX_DEPTH));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A render after a failed one starts from depth 0 again.
+    let ok = Template::builder("page", "{{> p}}")
+        .partial("p", "{{v}}")
+        .build()
+        .unwrap();
+    assert_eq!(ok.render_html(&json!({"v": 1})).unwrap(), "1");
+}
+
+#[test]
+fn depth_limit_counts_partial_levels() {
+    let src = "{{#if child}}<b>{{#with child}}{{> node}}{{/with}}</b>{{/if}}";
+    let t = Template::builder("t", "{{> node}}")
+        .partial("node", src)
+        .max_depth(3)
+        .build()
+        .unwrap();
+    let deep = |n: usize| {
+        // Empty objects are falsy: end with a non-empty leaf.
+        let mut v = json!({"leaf": 1});
+        for _ in 0..n {
+            v = json!({ "child": v });
+        }
+        v
+    };
+    assert_eq!(t.render(&deep(2)).unwrap().to_html(), "<b><b></b></b>");
+    assert!(matches!(
+        t.render(&deep(3)),
+        Err(RenderError::DepthExceeded { max_depth: 3, .. })
+    ));
+    // Deep but finite recursion works well past the default stack size (the data stays
+    // shallow: each level looks up the next name).
+    let t = Template::builder("t", "{{> chain n=\"k0\"}}")
+        .partial(
+            "chain",
+            "{{#if n}}<b>{{> chain n=(lookup @root.next n)}}</b>{{/if}}",
+        )
+        .max_depth(600)
+        .build()
+        .unwrap();
+    let next: serde_json::Map<String, Value> = (0..499)
+        .map(|i| (format!("k{i}"), json!(format!("k{}", i + 1))))
+        .collect();
+    let html = t.render(&json!({ "next": next })).unwrap().to_html();
+    assert_eq!(html.len(), 500 * "<b></b>".len());
+}
+
+#[test]
+fn handlebars_render_errors_name_the_template() {
+    let t = Template::builder("page", "<p>\n{{> (lookup this \"kind\")}}</p>")
+        .partial("a", "A")
+        .build()
+        .unwrap();
+    assert_eq!(t.render_html(&json!({"kind": "a"})).unwrap(), "<p>\nA</p>");
+    let e = t.render(&json!({"kind": "zzz"})).unwrap_err();
+    assert!(matches!(e, RenderError::Handlebars { .. }));
+    let msg = e.to_string();
+    assert!(msg.contains("`page`") && msg.contains("zzz"), "{msg}");
+    // Self inclusion at the top of a partial is refused by handlebars itself.
+    let t = Template::builder("page", "{{> p}}")
+        .partial("p", "x{{> p}}")
+        .build()
+        .unwrap();
+    assert!(matches!(
+        t.render(&json!({})),
+        Err(RenderError::Handlebars { .. })
+    ));
+}
+
+#[test]
+fn whitespace_control_and_standalone_lines_match_handlebars() {
+    let partials = [("item", "<li>\n  {{name}}\n</li>\n")];
+    let src = "<ul>\n  {{#each xs}}\n    {{> item}}\n  {{/each}}\n</ul>\n<p>  {{~v~}}  </p>\n{{#if v~}}\n  yes\n{{~/if}}\n";
+    for data in [
+        json!({"xs": [{"name": "a"}, {"name": "b"}], "v": "x"}),
+        json!({"xs": []}),
+    ] {
+        let n = tree(src, &partials, &data);
+        if let Slot::Range(r) = &n.slots[0] {
+            assert!(r.items.iter().all(|i| i.slots.len() == 1));
+        }
+    }
+}
+
+#[test]
+fn render_errors_keep_handlebars_positions() {
+    let partials = [("p", "ok\n\n{{lookup}}")];
+    for src in [
+        "a\nb {{lookup}}",
+        "a\n{{#each xs}}\n  x\n  {{#if this}}{{lookup}}{{/if}}\n{{/each}}",
+        "{{#with w}}\n{{> p}}{{/with}}",
+        "\n{{#each xs}}{{len}}{{/each}}",
+    ] {
+        let mut hb = Handlebars::new();
+        for (n, s) in partials {
+            hb.register_partial(n, s).unwrap();
+        }
+        hb.register_template_string("t", src).unwrap();
+        let data = json!({"xs": [1], "w": {"a": 1}});
+        let expected = hb.render("t", &data).expect_err("handlebars fails");
+        let mut b = Template::builder("t", src);
+        for (n, s) in partials {
+            b = b.partial(n, s);
+        }
+        let t = b.build().unwrap();
+        for got in [
+            t.render(&data).map(|_| ()),
+            t.render_html(&data).map(|_| ()),
+        ] {
+            match got {
+                Err(RenderError::Handlebars { source, .. }) => {
+                    assert_eq!(
+                        (&source.template_name, source.line_no, source.column_no),
+                        (
+                            &expected.template_name,
+                            expected.line_no,
+                            expected.column_no
+                        ),
+                        "{src}"
+                    );
+                    assert_eq!(source.to_string(), expected.to_string());
+                }
+                other => panic!("{src}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn partial_block_content_inside_an_opaque_block_is_plain_text() {
+    let src = "{{#> layout}}<b>{{v}}</b>{{#if v}}!{{/if}}{{/layout}}";
+    let layout = "<main>{{#twice}}[{{> @partial-block}}]{{/twice}}</main>";
+    let t = Template::builder("t", src)
+        .partial("layout", layout)
+        .helper("twice", MyIf { twice: true })
+        .build()
+        .unwrap();
+    let mut hb = Handlebars::new();
+    hb.register_helper("twice", Box::new(MyIf { twice: true }));
+    hb.register_partial("layout", layout).unwrap();
+    hb.register_template_string("t", src).unwrap();
+    let data = json!({"v": "x<"});
+    let n = t.render(&data).unwrap();
+    assert_eq!(n.to_html(), hb.render("t", &data).unwrap());
+    let main = node(&n.slots[0]);
+    assert_eq!(statics(main), ["<main>", "</main>"]);
+    assert_eq!(main.slots, [text("[<b>x&lt;</b>!][<b>x&lt;</b>!]")]);
+}
+
+#[test]
+fn rows_rendered_by_a_partial_are_inlined_and_keyed() {
+    let partials = [("row", "<li data-key=\"{{id}}\">{{name}}</li>\n")];
+    let src = "<ul>\n  {{#each xs}}\n  {{> row}}\n  {{/each}}\n</ul>\n";
+    let data = json!({"xs": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]});
+    let n = tree(src, &partials, &data);
+    let r = range(&n.slots[0]);
+    assert_eq!(
+        &*r.statics,
+        &["  <li data-key=\"".into(), "\">".into(), "</li>\n".into()] as &[Box<str>]
+    );
+    assert_eq!(r.key_slot, Some(0));
+    assert_eq!(r.items[1].key, "b");
+    assert_eq!(r.items[1].slots, [text("b"), text("B")]);
+    // Interned across renders.
+    let t = Template::builder("t", src)
+        .partial("row", partials[0].1)
+        .build()
+        .unwrap();
+    let a = t.render(&data).unwrap();
+    let b = t
+        .render(&json!({"xs": [{"id": "c", "name": "C"}]}))
+        .unwrap();
+    assert!(Arc::ptr_eq(
+        &range(&a.slots[0]).statics,
+        &range(&b.slots[0]).statics
+    ));
+    // Rows whose node differs (here: a branch taken or not) stay nested.
+    let n = tree(
+        "{{#each xs}}{{#if on}}<i>{{id}}</i>{{/if}}{{/each}}",
+        &[],
+        &json!({"xs": [{"on": true, "id": 1}, {"id": 2}]}),
+    );
+    assert_eq!(range(&n.slots[0]).statics.len(), 2);
+}
+
+#[test]
+fn recursion_through_an_opaque_block_is_a_depth_error() {
+    let t = Template::builder("page", "{{> p}}")
+        .partial(
+            "p",
+            "<i>{{#twice}}{{#each xs}}{{/each}}{{> p}}{{/twice}}</i>",
+        )
+        .helper("twice", MyIf { twice: true })
+        .max_depth(20)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        t.render(&json!({})),
+        Err(RenderError::DepthExceeded { max_depth: 20, .. })
+    ));
+    assert!(matches!(
+        t.render_html(&json!({})),
+        Err(RenderError::DepthExceeded { .. })
+    ));
+}
