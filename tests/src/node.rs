@@ -65,15 +65,25 @@ impl BrowserEnv {
             None => missing
                 .push("Node.js (`node`) is not on the PATH (install it, or set LT_NODE)".into()),
         }
-        let chromium = env_path("LT_CHROMIUM")
-            .or_else(|| Some(PathBuf::from("/usr/bin/chromium")).filter(|p| p.is_file()))
-            .or_else(|| on_path("chromium"));
-        if chromium.is_none() {
-            missing.push(
-                "Chromium is not installed (`apt-get install -y chromium`, or set LT_CHROMIUM)"
-                    .into(),
-            );
-        }
+        let chromium = match env_path("LT_CHROMIUM") {
+            Some(path) if path.is_file() => Some(path),
+            Some(path) => {
+                missing.push(format!("LT_CHROMIUM={} is not a file", path.display()));
+                None
+            }
+            None => {
+                let found = Some(PathBuf::from("/usr/bin/chromium"))
+                    .filter(|p| p.is_file())
+                    .or_else(|| on_path("chromium"));
+                if found.is_none() {
+                    missing.push(
+                        "Chromium is not installed (`apt-get install -y chromium`, or set LT_CHROMIUM)"
+                            .into(),
+                    );
+                }
+                found
+            }
+        };
         for file in NPM_FILES {
             if !dir.join(file).is_file() {
                 missing.push(format!(
@@ -98,6 +108,7 @@ impl BrowserEnv {
     /// # Panics
     ///
     /// When something is missing and the tests are not skipped: the message says what to install.
+    #[track_caller]
     pub fn for_test(test: &str) -> Option<Self> {
         if skip_requested() {
             println!("{test}: skipped ({SKIP_ENV}=1)");
