@@ -28,3 +28,4 @@ pub use controller::{ActionKind, ActionSpec, BoxFuture, Controller, IntoActionRe
 pub use error::{Error, FieldError, FieldErrors, Result};
 pub use input::{Data, Form, FromContext};
 pub use template::{RenderError, Template, TemplateBuilder, TemplateError};
+pub use transport::{serve, App, LiveHandler};

@@ -79,6 +79,13 @@ pub use livetemplate_runtime::{
 #[doc(inline)]
 pub use livetemplate_macros::{action, controller, mount, on_connect, on_disconnect, LiveState};
 
+// Transport: serving live pages.
+pub use livetemplate_runtime::transport::{
+    self, serve, App, AuthError, Authenticator, BasicAuth, Identity, LiveHandler,
+};
+pub use livetemplate_runtime::Template;
+// End transport.
+
 /// The names most apps need: `use livetemplate::prelude::*;`.
 ///
 /// The macros, the [`LiveState`] trait and derive, [`Context`], [`Form`], [`Data`],

@@ -1,1 +1,60 @@
-//! HTTP, WebSocket and no-JS transport (to be implemented).
+//! The transport: turns a controller and a template into a live page driven by the
+//! browser client `@livetemplate/client` 0.25.1.
+//!
+//! One [`LiveHandler`] per page URL answers, on that URL with any query:
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET` (HTML) | the full page: layout + `<div data-lvt-id="lvt-…" data-lvt-loading="true">` holding the rendered live region |
+//! | `HEAD` | `200`, header `X-LiveTemplate-WebSocket: enabled` or `disabled` (on every response) |
+//! | `GET` + `Upgrade: websocket` | the live connection ([`ws`] module docs list the answers to bad input) |
+//! | `GET` + `Accept: application/json` | `{"tree":<full>,"meta":{"success":true,"errors":{}}}` (+ `capabilities`) |
+//! | `POST` JSON action | `{"tree":<full>,"meta":{…,"action":…}}`: HTTP answers always carry the full tree |
+//! | `POST` form (no JS) | success: `303` to the same path and query, flash in the `lvt-flash` cookie; errors: `200` page re-rendered with them |
+//!
+//! Lifecycle: every page and connection starts from a clone of the initial state;
+//! mount runs on every GET, every POST (before the action) and every WebSocket connect
+//! (query = the URL's query) and `__navigate__`; `on_connect` runs after mount on
+//! WebSocket connects only (its errors are logged and ignored); `on_disconnect` when a
+//! connection ends. Actions run on a clone of the state that replaces it only on
+//! success; a failed action's errors reach the template (`lvt.errors`) and `meta`.
+//! Field errors are cleared at the start of every client action; flash messages stay
+//! on a connection until cleared.
+//!
+//! Templates see the state serialized as a JSON object plus the reserved key `lvt`:
+//! `lvt.errors` (field → message, `_general` for general errors) and `lvt.flash`
+//! (key → message). Layouts also get `lvt.title`, `lvt.head`, `lvt.body`,
+//! `lvt.client_script_url` and `lvt.client_style_url` (see [`page`]).
+//!
+//! Modules: `handler` ([`LiveHandler`], the service and its options), `live` (page
+//! lifecycle), `http` and [`ws`] (the two transports), [`session`] (groups, cookie,
+//! authentication), [`registry`] (live connections), [`page`] (HTML document and
+//! layout), `serve` ([`App`], [`serve`]).
+
+mod handler;
+mod http;
+mod live;
+mod options;
+pub mod page;
+pub mod registry;
+mod serve;
+pub mod session;
+pub mod ws;
+
+pub use handler::{LiveHandler, WEBSOCKET_HEADER};
+pub use live::LVT_KEY;
+pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT_CLIENT_BASE_URL};
+pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Registry};
+pub use serve::{serve, serve_listener, App};
+pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
+
+use crate::input::{parse_message, parse_post_body, ActionMessage};
+use crate::template::{RenderError, Template};
+use crate::tree::diff::diff;
+use crate::tree::json::full_json;
+
+/// What the handler answers with.
+pub type Response = ::http::Response<http_body_util::Full<bytes::Bytes>>;
+
+/// Boxed error of request bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,364 @@
+//! The core shared by every transport path: one live page (state, errors, flash, query,
+//! last tree sent) and the lifecycle operations on it (mount, connect, client action,
+//! server dispatch, render, diff).
+//!
+//! Nothing here reads sockets or HTTP requests; `http.rs` and `ws.rs` drive it.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::options::Options;
+use super::registry::{Dispatch, Registry};
+use super::session::Who;
+use super::{diff, full_json, ActionMessage, RenderError, Template};
+use crate::context::{ConnectKind, Context, Origin};
+use crate::controller::{resolve_action, ActionKind, Controller};
+use crate::error::{Error, GENERAL_ERROR_KEY};
+use crate::tree::Node;
+
+/// Name of the reserved template key holding errors, flash and page data.
+pub const LVT_KEY: &str = "lvt";
+
+/// What a handler shares between all its requests and connections.
+pub(crate) struct Shared<C: Controller> {
+    pub(crate) controller: Arc<C>,
+    pub(crate) template: Arc<Template>,
+    pub(crate) layout: Option<Arc<Template>>,
+    pub(crate) initial: Arc<C::State>,
+    pub(crate) options: Options,
+    pub(crate) registry: Arc<Registry>,
+    /// `data-lvt-id` of the wrapper: `lvt-` + 16 hex, fixed for the handler's life.
+    pub(crate) wrapper_id: String,
+}
+
+impl<C: Controller> Clone for Shared<C> {
+    fn clone(&self) -> Self {
+        Shared {
+            controller: self.controller.clone(),
+            template: self.template.clone(),
+            layout: self.layout.clone(),
+            initial: self.initial.clone(),
+            options: self.options.clone(),
+            registry: self.registry.clone(),
+            wrapper_id: self.wrapper_id.clone(),
+        }
+    }
+}
+
+impl<C: Controller> Shared<C> {
+    /// A fresh state for a new page or connection.
+    ///
+    /// Session-store integration hooks in here: restore the `#[persist]` fields of
+    /// `who.group_id` into the fresh clone.
+    pub(crate) fn load_state(&self, _who: &Who) -> C::State {
+        (*self.initial).clone()
+    }
+
+    /// Called after every successful mount or action with the committed state.
+    ///
+    /// Session-store integration hooks in here: save the `#[persist]` fields for
+    /// `who.group_id`.
+    pub(crate) fn save_state(&self, _who: &Who, _state: &C::State) {}
+
+    /// `["change"]` when the controller has a `change` action.
+    pub(crate) fn capabilities(&self) -> Option<&'static [&'static str]> {
+        C::HAS_CHANGE.then_some(&["change"][..])
+    }
+}
+
+/// `meta` of an UpdateResponse.
+#[derive(Serialize)]
+pub(crate) struct Meta<'a> {
+    pub(crate) success: bool,
+    pub(crate) errors: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) action: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) capabilities: Option<&'static [&'static str]>,
+}
+
+/// `{"tree":<tree_json>,"meta":<meta>}`, or `{"tree":<tree_json>}` without meta.
+pub(crate) fn update_message(tree_json: &str, meta: Option<&Meta<'_>>) -> String {
+    let mut out = String::with_capacity(tree_json.len() + 80);
+    out.push_str("{\"tree\":");
+    out.push_str(tree_json);
+    if let Some(meta) = meta {
+        out.push_str(",\"meta\":");
+        // Serializing a struct of strings and bools into a String cannot fail.
+        out.push_str(&serde_json::to_string(meta).unwrap_or_else(|_| "{}".into()));
+    }
+    out.push('}');
+    out
+}
+
+/// An error reply that changes nothing: `{"tree":{},"meta":{"success":false,…}}`.
+pub(crate) fn error_message(key: &str, message: &str, action: Option<&str>) -> String {
+    let errors = BTreeMap::from([(key.to_string(), message.to_string())]);
+    update_message(
+        "{}",
+        Some(&Meta {
+            success: false,
+            errors: &errors,
+            action,
+            capabilities: None,
+        }),
+    )
+}
+
+/// Run user code, turning a panic into a general error (the connection survives).
+async fn guarded<F: std::future::Future<Output = Result<(), Error>>>(
+    what: &str,
+    fut: F,
+) -> Result<(), Error> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(hook = what, "user code panicked");
+            Err(Error::msg("internal error"))
+        }
+    }
+}
+
+/// One live page: a WebSocket connection, or the short life of one HTTP request.
+pub(crate) struct Page<C: Controller> {
+    pub(crate) state: C::State,
+    /// Field errors of the last action (`lvt.errors`, `meta.errors`).
+    pub(crate) errors: BTreeMap<String, String>,
+    /// Flash messages (`lvt.flash`), kept until cleared.
+    pub(crate) flash: BTreeMap<String, String>,
+    /// The page URL's query (mount input).
+    pub(crate) query: BTreeMap<String, String>,
+    /// The last tree sent on this connection (the diff baseline).
+    pub(crate) mirror: Option<Node>,
+    pub(crate) who: Who,
+    pub(crate) connection_id: Option<u64>,
+}
+
+impl<C: Controller> Page<C> {
+    pub(crate) fn new(shared: &Shared<C>, who: Who, query: BTreeMap<String, String>) -> Page<C> {
+        Page {
+            state: shared.load_state(&who),
+            errors: BTreeMap::new(),
+            flash: BTreeMap::new(),
+            query,
+            mirror: None,
+            who,
+            connection_id: None,
+        }
+    }
+
+    fn context(&mut self, kind: ConnectKind, origin: Origin) -> Context {
+        let mut ctx = Context::new(kind, origin, self.who.group_id.clone());
+        ctx.user_id = self.who.user_id.clone();
+        ctx.connection_id = self.connection_id;
+        ctx.query = self.query.clone();
+        ctx.flash = std::mem::take(&mut self.flash);
+        ctx
+    }
+
+    /// Run a hook or action on a clone of the state; commit the clone only on success.
+    /// The flash changes are kept either way.
+    async fn run(
+        &mut self,
+        shared: &Shared<C>,
+        mut ctx: Context,
+        what: &str,
+        call: Call,
+    ) -> Result<(), Error> {
+        let mut next = self.state.clone();
+        let c = &*shared.controller;
+        let result = match call {
+            Call::Mount => guarded(what, c.mount(&mut next, &mut ctx)).await,
+            Call::Connect => guarded(what, c.on_connect(&mut next, &mut ctx)).await,
+            Call::Action(i) => guarded(what, c.dispatch(i, &mut next, &mut ctx)).await,
+        };
+        self.flash = std::mem::take(&mut ctx.flash);
+        if result.is_ok() {
+            self.state = next;
+            shared.save_state(&self.who, &self.state);
+        }
+        result
+    }
+
+    /// Mount with the current query; errors are recorded for the template.
+    pub(crate) async fn mount(
+        &mut self,
+        shared: &Shared<C>,
+        kind: ConnectKind,
+    ) -> Result<(), Error> {
+        self.errors.clear();
+        let ctx = self.context(kind, Origin::Lifecycle);
+        let r = self.run(shared, ctx, "mount", Call::Mount).await;
+        if let Err(e) = &r {
+            self.errors = e.to_map();
+        }
+        r
+    }
+
+    /// The connect hook (WebSocket only): errors are logged and ignored.
+    pub(crate) async fn on_connect(&mut self, shared: &Shared<C>) {
+        let ctx = self.context(ConnectKind::NewConnect, Origin::Lifecycle);
+        if let Err(e) = self.run(shared, ctx, "on_connect", Call::Connect).await {
+            tracing::warn!(error = %e, group = %self.who.group_id, "on_connect failed; ignored");
+        }
+    }
+
+    /// A client action: clear field errors, resolve (unknown and internal actions
+    /// fail), run, record errors. Returns the action name to echo in `meta.action`.
+    pub(crate) async fn client_action(&mut self, shared: &Shared<C>, msg: ActionMessage) -> String {
+        self.errors.clear();
+        let name = if msg.action.is_empty() {
+            msg.submitter
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "submit".into())
+        } else {
+            msg.action
+        };
+        let found =
+            resolve_action(C::ACTIONS, &name).filter(|&i| C::ACTIONS[i].kind == ActionKind::Client);
+        let Some(index) = found else {
+            tracing::warn!(action = %name, "unknown action");
+            self.errors.insert(
+                GENERAL_ERROR_KEY.into(),
+                format!("unknown action \"{name}\""),
+            );
+            return name;
+        };
+        let mut ctx = self.context(ConnectKind::Action, Origin::Client);
+        ctx.action = Some(name.clone());
+        ctx.data = msg.data;
+        ctx.submitter = msg.submitter;
+        if let Err(e) = self.run(shared, ctx, "action", Call::Action(index)).await {
+            tracing::debug!(action = %name, error = %e, "action failed");
+            self.errors = e.to_map();
+        }
+        name
+    }
+
+    /// `__navigate__`: the data becomes the new query and mount runs again.
+    pub(crate) async fn navigate(
+        &mut self,
+        shared: &Shared<C>,
+        data: Map<String, Value>,
+        kind: ConnectKind,
+    ) {
+        self.query = data.into_iter().map(|(k, v)| (k, query_value(v))).collect();
+        if let Err(e) = self.mount(shared, kind).await {
+            tracing::debug!(error = %e, "mount failed on navigate");
+        }
+    }
+
+    /// A peer or server dispatch. Unknown actions are dropped; errors are logged only
+    /// (state untouched). Returns whether the page may have changed (render needed).
+    pub(crate) async fn server_dispatch(&mut self, shared: &Shared<C>, d: Dispatch) -> bool {
+        let Some(index) = resolve_action(C::ACTIONS, &d.action) else {
+            tracing::debug!(action = %d.action, "dispatched action unknown; dropped");
+            return false;
+        };
+        let had_errors = !self.errors.is_empty();
+        self.errors.clear();
+        let mut ctx = self.context(ConnectKind::Action, d.origin);
+        ctx.action = Some(d.action.clone());
+        ctx.data = d.data;
+        match self.run(shared, ctx, "dispatch", Call::Action(index)).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(action = %d.action, error = %e, "dispatched action failed");
+                had_errors
+            }
+        }
+    }
+
+    /// What the template sees: the state's JSON object plus the reserved `lvt` key.
+    pub(crate) fn template_data(&self) -> Result<Map<String, Value>, RenderFailure> {
+        let mut data = match serde_json::to_value(&self.state) {
+            Ok(Value::Object(m)) => m,
+            Ok(Value::Null) => Map::new(),
+            Ok(_) => return Err(render_error("the state must serialize to a JSON object")),
+            Err(e) => return Err(render_error(&format!("the state failed to serialize: {e}"))),
+        };
+        let mut lvt = Map::new();
+        lvt.insert("errors".into(), string_map(&self.errors));
+        lvt.insert("flash".into(), string_map(&self.flash));
+        data.insert(LVT_KEY.into(), Value::Object(lvt));
+        Ok(data)
+    }
+
+    /// Render the live region.
+    pub(crate) fn render(&self, shared: &Shared<C>) -> Result<Node, RenderFailure> {
+        Ok(shared
+            .template
+            .render(&Value::Object(self.template_data()?))?)
+    }
+
+    /// Render and encode against the mirror: a diff, or the full tree on the first
+    /// render. The mirror is updated only when rendering succeeds.
+    pub(crate) fn render_update(&mut self, shared: &Shared<C>) -> Result<String, RenderFailure> {
+        let node = self.render(shared)?;
+        let json = match &self.mirror {
+            Some(old) => diff(old, &node),
+            None => full_json(&node),
+        };
+        self.mirror = Some(node);
+        Ok(json)
+    }
+
+    /// `meta` for the current errors.
+    pub(crate) fn meta<'a>(&'a self, action: Option<&'a str>) -> Meta<'a> {
+        Meta {
+            success: self.errors.is_empty(),
+            errors: &self.errors,
+            action,
+            capabilities: None,
+        }
+    }
+}
+
+enum Call {
+    Mount,
+    Connect,
+    Action(usize),
+}
+
+fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+/// A navigate parameter as a query string value.
+fn query_value(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        Value::Array(items) => items
+            .into_iter()
+            .last()
+            .map(query_value)
+            .unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// Why the live region could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RenderFailure {
+    /// The template failed.
+    #[error(transparent)]
+    Template(#[from] RenderError),
+    /// The state does not serialize to a JSON object.
+    #[error("{0}")]
+    State(String),
+}
+
+fn render_error(msg: &str) -> RenderFailure {
+    RenderFailure::State(msg.to_string())
+}

@@ -1,0 +1,89 @@
+//! Handler options and their defaults. Plain data; the builder methods live on
+//! [`LiveHandler`](super::LiveHandler).
+
+use std::sync::Arc;
+
+use super::session::Authenticator;
+
+/// The pinned client version.
+pub const CLIENT_VERSION: &str = "0.25.1";
+
+/// Where the pinned client is loaded from by default (the npm package root on jsDelivr).
+pub const DEFAULT_CLIENT_BASE_URL: &str =
+    "https://cdn.jsdelivr.net/npm/@livetemplate/client@0.25.1";
+
+/// Path of the browser bundle inside the client package.
+pub const CLIENT_SCRIPT_PATH: &str = "dist/livetemplate-client.browser.js";
+
+/// Path of the stylesheet inside the client package.
+pub const CLIENT_STYLE_PATH: &str = "livetemplate.css";
+
+/// Where the pinned client is loaded from.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientAssets {
+    pub(crate) script_url: String,
+    pub(crate) style_url: String,
+}
+
+impl ClientAssets {
+    /// Assets laid out like the npm package under `base_url`.
+    pub(crate) fn at(base_url: &str) -> ClientAssets {
+        let base = base_url.trim_end_matches('/');
+        ClientAssets {
+            script_url: format!("{base}/{CLIENT_SCRIPT_PATH}"),
+            style_url: format!("{base}/{CLIENT_STYLE_PATH}"),
+        }
+    }
+}
+
+/// Per-connection message rate limit (token bucket).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RateLimit {
+    /// Tokens added per second.
+    pub(crate) per_second: f64,
+    /// Bucket size (and initial fill).
+    pub(crate) burst: u32,
+}
+
+impl RateLimit {
+    pub(crate) fn enabled(&self) -> bool {
+        self.per_second > 0.0 && self.burst > 0
+    }
+}
+
+/// Everything configurable on a handler.
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub(crate) title: String,
+    pub(crate) max_message_size: usize,
+    pub(crate) websocket: bool,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) trust_forwarded_headers: bool,
+    pub(crate) send_queue: usize,
+    pub(crate) dispatch_queue: usize,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) assets: ClientAssets,
+    pub(crate) loading_indicator: bool,
+    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            title: String::new(),
+            max_message_size: 64 * 1024,
+            websocket: true,
+            allowed_origins: None,
+            trust_forwarded_headers: true,
+            send_queue: 32,
+            dispatch_queue: 16,
+            rate_limit: RateLimit {
+                per_second: 10.0,
+                burst: 20,
+            },
+            assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
+            loading_indicator: true,
+            authenticator: None,
+        }
+    }
+}

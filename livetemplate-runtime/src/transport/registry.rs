@@ -1,0 +1,207 @@
+//! The live connections of one handler, by session group, with the queue through which
+//! the server dispatches actions to each of them.
+//!
+//! Connections register when their WebSocket opens and unregister when it closes.
+//! Sending into a connection never blocks: a full dispatch queue drops the action and
+//! counts it. This module knows nothing about sockets, state or templates.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+/// An action the server asks one connection to run (a peer publish or a server push).
+#[derive(Debug)]
+pub struct Dispatch {
+    /// The action name (client or internal actions).
+    pub action: String,
+    /// Its data (what `ctx.data()` returns).
+    pub data: Map<String, Value>,
+    /// Where it came from (peer or server).
+    pub origin: crate::context::Origin,
+}
+
+/// Why a dispatch did not reach its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    /// The connection's dispatch queue was full; the action was dropped (and counted).
+    #[error("dispatch queue full: action dropped")]
+    Full,
+    /// The connection has closed.
+    #[error("connection closed")]
+    Closed,
+}
+
+/// The sending side of one connection's dispatch queue.
+#[derive(Clone, Debug)]
+pub struct DispatchSender {
+    tx: mpsc::Sender<Box<Dispatch>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl DispatchSender {
+    pub(crate) fn new(tx: mpsc::Sender<Box<Dispatch>>, dropped: Arc<AtomicU64>) -> DispatchSender {
+        DispatchSender { tx, dropped }
+    }
+
+    /// Queue an action for the connection without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`DispatchError::Full`] when the queue is full (the action is dropped),
+    /// [`DispatchError::Closed`] when the connection is gone.
+    pub fn dispatch(&self, dispatch: Dispatch) -> Result<(), DispatchError> {
+        match self.tx.try_send(Box::new(dispatch)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(d)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(action = %d.action, "dispatch queue full, action dropped");
+                Err(DispatchError::Full)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(DispatchError::Closed),
+        }
+    }
+}
+
+/// One live connection as the registry knows it.
+#[derive(Clone, Debug)]
+pub struct ConnectionHandle {
+    /// Unique (per process) connection id.
+    pub id: u64,
+    /// Its session group.
+    pub group_id: String,
+    /// Its user, if authenticated.
+    pub user_id: Option<String>,
+    /// Where to send actions for it.
+    pub sender: DispatchSender,
+}
+
+/// Live connections by session group.
+#[derive(Debug, Default)]
+pub struct Registry {
+    groups: Mutex<HashMap<String, Vec<ConnectionHandle>>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Add a connection.
+    pub fn register(&self, handle: ConnectionHandle) {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups
+            .entry(handle.group_id.clone())
+            .or_default()
+            .push(handle);
+    }
+
+    /// Remove a connection (no-op if it is not registered).
+    pub fn unregister(&self, group_id: &str, connection_id: u64) {
+        let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(list) = groups.get_mut(group_id) {
+            list.retain(|c| c.id != connection_id);
+            if list.is_empty() {
+                groups.remove(group_id);
+            }
+        }
+    }
+
+    /// The live connections of a group (a snapshot).
+    pub fn connections_of_group(&self, group_id: &str) -> Vec<ConnectionHandle> {
+        let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.get(group_id).cloned().unwrap_or_default()
+    }
+
+    /// Every live connection (a snapshot).
+    pub fn all_connections(&self) -> Vec<ConnectionHandle> {
+        let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.values().flatten().cloned().collect()
+    }
+
+    /// Number of live connections.
+    pub fn len(&self) -> usize {
+        let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.values().map(Vec::len).sum()
+    }
+
+    /// Whether no connection is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many dispatched actions were dropped because a queue was full.
+    pub fn dropped_dispatches(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// A dispatch queue of `capacity` for a new connection, counted by this registry.
+    pub(crate) fn dispatch_queue(
+        &self,
+        capacity: usize,
+    ) -> (DispatchSender, mpsc::Receiver<Box<Dispatch>>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (DispatchSender::new(tx, self.dropped.clone()), rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Origin;
+
+    fn dispatch(action: &str) -> Dispatch {
+        Dispatch {
+            action: action.into(),
+            data: Map::new(),
+            origin: Origin::Server,
+        }
+    }
+
+    #[test]
+    fn register_lookup_unregister() {
+        let reg = Registry::new();
+        let (a, _ra) = reg.dispatch_queue(1);
+        let (b, _rb) = reg.dispatch_queue(1);
+        reg.register(ConnectionHandle {
+            id: 1,
+            group_id: "g".into(),
+            user_id: None,
+            sender: a,
+        });
+        reg.register(ConnectionHandle {
+            id: 2,
+            group_id: "g".into(),
+            user_id: None,
+            sender: b,
+        });
+        assert_eq!(
+            reg.connections_of_group("g")
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(reg.len(), 2);
+        reg.unregister("g", 1);
+        assert_eq!(reg.connections_of_group("g").len(), 1);
+        reg.unregister("g", 2);
+        assert!(reg.is_empty() && reg.connections_of_group("g").is_empty());
+    }
+
+    #[test]
+    fn full_queue_drops_and_counts_without_blocking() {
+        let reg = Registry::new();
+        let (tx, mut rx) = reg.dispatch_queue(1);
+        assert_eq!(tx.dispatch(dispatch("a")), Ok(()));
+        assert_eq!(tx.dispatch(dispatch("b")), Err(DispatchError::Full));
+        assert_eq!(reg.dropped_dispatches(), 1);
+        assert_eq!(rx.try_recv().map(|d| d.action).ok().as_deref(), Some("a"));
+        drop(rx);
+        assert_eq!(tx.dispatch(dispatch("c")), Err(DispatchError::Closed));
+    }
+}

@@ -1,0 +1,172 @@
+//! Running handlers without a web framework: [`App`] (a small router) and [`serve`].
+
+use std::convert::Infallible;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use super::http::{respond, text};
+use super::{LiveHandler, Response};
+use crate::controller::{BoxFuture, Controller};
+
+/// A handler with its controller type erased.
+trait Endpoint: Send + Sync + 'static {
+    fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response>;
+}
+
+impl<C: Controller> Endpoint for LiveHandler<C> {
+    fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response> {
+        let h = self.clone();
+        Box::pin(async move { h.handle(req).await })
+    }
+}
+
+/// Several live pages (and optionally a directory of static files) on one server.
+///
+/// Pages match the request path exactly (any query). An `App` made from a single
+/// handler (`App::from(handler)`) serves it on every path.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use livetemplate_runtime::transport::{App, LiveHandler};
+/// # async fn demo<A: livetemplate_runtime::Controller, B: livetemplate_runtime::Controller>(
+/// #     counter: LiveHandler<A>, todos: LiveHandler<B>) -> std::io::Result<()> {
+/// let app = App::new().page("/", counter).page("/todos", todos);
+/// livetemplate_runtime::transport::serve("127.0.0.1:8080", app).await
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct App {
+    pages: Vec<(String, Arc<dyn Endpoint>)>,
+    fallback: Option<Arc<dyn Endpoint>>,
+    assets: Vec<(String, PathBuf)>,
+}
+
+impl App {
+    /// An app with no pages.
+    pub fn new() -> App {
+        App::default()
+    }
+
+    /// Serve `handler` at `path` (exact match).
+    pub fn page<C: Controller>(mut self, path: impl Into<String>, handler: LiveHandler<C>) -> App {
+        self.pages.push((path.into(), Arc::new(handler)));
+        self
+    }
+
+    /// Serve the files under `dir` at URL prefix `prefix` (GET/HEAD only; no directory
+    /// listings, no `..`). Use it to self-host the client: `App::assets("/_lvt",
+    /// "node_modules/@livetemplate/client")` with
+    /// [`LiveHandler::client_assets("/_lvt")`](LiveHandler::client_assets).
+    pub fn assets(mut self, prefix: impl Into<String>, dir: impl Into<PathBuf>) -> App {
+        let prefix = prefix.into().trim_end_matches('/').to_string();
+        self.assets.push((prefix, dir.into()));
+        self
+    }
+
+    async fn call(&self, req: Request<Incoming>) -> Response {
+        let path = req.uri().path();
+        for (prefix, dir) in &self.assets {
+            if let Some(rest) = path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                return static_file(req.method(), dir, rest).await;
+            }
+        }
+        if let Some((_, ep)) = self.pages.iter().find(|(p, _)| p == path) {
+            return ep.call(req).await;
+        }
+        match &self.fallback {
+            Some(ep) => ep.call(req).await,
+            None => text(StatusCode::NOT_FOUND, "not found"),
+        }
+    }
+}
+
+impl<C: Controller> From<LiveHandler<C>> for App {
+    fn from(handler: LiveHandler<C>) -> App {
+        App {
+            fallback: Some(Arc::new(handler)),
+            ..App::default()
+        }
+    }
+}
+
+async fn static_file(method: &http::Method, dir: &Path, rest: &str) -> Response {
+    if method != http::Method::GET && method != http::Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    let decoded = percent_encoding::percent_decode_str(rest).decode_utf8_lossy();
+    let rel = Path::new(decoded.as_ref());
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return text(StatusCode::NOT_FOUND, "not found");
+    }
+    let path = dir.join(rel);
+    let content_type = match path.extension().and_then(|e| e.to_str()) {
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("map" | "json") => "application/json",
+        Some("html") => "text/html; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => respond(StatusCode::OK, content_type, bytes),
+        _ => text(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// Serve `app` (a [`LiveHandler`] or an [`App`]) on `addr` until the process ends.
+///
+/// # Errors
+///
+/// Binding the address failed.
+pub async fn serve(addr: impl ToSocketAddrs, app: impl Into<App>) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    serve_listener(listener, app).await
+}
+
+/// Serve `app` on an already bound listener (e.g. port 0 in tests).
+///
+/// # Errors
+///
+/// Accepting a connection failed persistently.
+pub async fn serve_listener(listener: TcpListener, app: impl Into<App>) -> io::Result<()> {
+    let app = Arc::new(app.into());
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "listening");
+    }
+    loop {
+        let (stream, _peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(app.call(req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        });
+    }
+}

@@ -1,0 +1,424 @@
+//! The WebSocket at the page URL (E3): the upgrade, then one task per connection
+//! running a serialized event loop over client frames and server dispatches, and a
+//! separate writer task draining a bounded send queue.
+//!
+//! # Answers to bad input
+//!
+//! | input | answer |
+//! |---|---|
+//! | text frame that is not a valid action message | `{"tree":{},"meta":{"success":false,"errors":{"_general":"malformed message: …"}}}`; connection kept |
+//! | unknown action, or an internal action named by the client | the action fails with `_general` = `unknown action "x"` (rendered, `success:false`, `meta.action` echoed); warning logged |
+//! | frame or message over the size limit | close `1009` (message too big) |
+//! | binary frame | close `1003` (unsupported data): the client only sends text |
+//! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"}}}`; message dropped |
+//! | a client that does not read (send queue full) | connection dropped |
+//! | foreign `Origin` | `403` before the upgrade |
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderValue, Request, StatusCode};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use super::http::{auth_response, origin_allowed, query_map, respond, text};
+use super::live::{error_message, update_message, Page, Shared};
+use super::options::RateLimit;
+use super::registry::ConnectionHandle;
+use super::session::{identify, Who};
+use super::{parse_message, Response};
+use crate::context::{ConnectKind, Disconnect};
+use crate::controller::Controller;
+use crate::error::GENERAL_ERROR_KEY;
+
+/// Reply to a rate-limited message.
+const RATE_LIMIT_MESSAGE: &str = "Too many requests. Please slow down.";
+
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Whether the request asks for a WebSocket upgrade.
+pub(crate) fn is_upgrade<B>(req: &Request<B>) -> bool {
+    let has_token = |name, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    has_token(UPGRADE, "websocket")
+}
+
+/// Validate the upgrade request, answer 101 and start the connection task.
+pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>) -> Response {
+    let opts = &shared.options;
+    if !opts.websocket {
+        return text(StatusCode::BAD_REQUEST, "WebSocket is disabled");
+    }
+    // The body of an upgrade request is empty; only the head matters.
+    let (mut parts, _body) = req.into_parts();
+    let connection_upgrade = parts
+        .headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+    let version_ok = parts
+        .headers
+        .get(SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v == "13");
+    let Some(key) = parts
+        .headers
+        .get(SEC_WEBSOCKET_KEY)
+        .filter(|_| connection_upgrade && version_ok)
+    else {
+        return text(StatusCode::BAD_REQUEST, "invalid WebSocket upgrade request");
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    if !origin_allowed(
+        &parts,
+        opts.allowed_origins.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
+        tracing::warn!(origin = ?parts.headers.get(http::header::ORIGIN), "WebSocket from a foreign origin refused");
+        return text(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    let who = match identify(
+        &parts,
+        opts.authenticator.as_deref(),
+        opts.trust_forwarded_headers,
+    ) {
+        Ok(w) => w,
+        Err(e) => return auth_response(e),
+    };
+    let Some(on_upgrade) = parts.extensions.remove::<OnUpgrade>() else {
+        tracing::error!("WebSocket upgrade requested but the server does not support upgrades");
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "upgrades not supported by this server",
+        );
+    };
+    let query = query_map(&parts);
+    let mut resp = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
+    resp.headers_mut().remove(http::header::CONTENT_TYPE);
+    let h = resp.headers_mut();
+    h.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(SEC_WEBSOCKET_ACCEPT, v);
+    }
+    if let Some(c) = &who.set_cookie {
+        super::http::add_cookie(&mut resp, c);
+    }
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query).await,
+            Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+        }
+    });
+    resp
+}
+
+/// The socket configuration: small buffers so idle connections stay cheap.
+fn config(max_message_size: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(16 << 20)
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size))
+}
+
+/// A token bucket.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Bucket {
+        Bucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        if !self.limit.enabled() {
+            return true;
+        }
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.limit.per_second;
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why the event loop stopped.
+enum End {
+    /// The client closed or the socket failed.
+    Gone,
+    /// We close with this code and reason.
+    Close(CloseCode, &'static str),
+    /// The client does not read: drop it without ceremony.
+    Slow,
+}
+
+/// The bounded send queue of one connection.
+struct Outbox(mpsc::Sender<Message>);
+
+impl Outbox {
+    /// Queue a text frame; `Err` when the client does not keep up or the writer died.
+    fn send(&self, text: String) -> Result<(), End> {
+        match self.0.try_send(Message::text(text)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("send queue full: slow client disconnected");
+                Err(End::Slow)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Gone),
+        }
+    }
+}
+
+/// The writer task: drains the send queue into the socket, flushing when it is empty.
+async fn writer<S>(mut sink: S, mut rx: mpsc::Receiver<Message>)
+where
+    S: futures_util::Sink<Message, Error = WsError> + Unpin,
+{
+    while let Some(msg) = rx.recv().await {
+        let close = matches!(msg, Message::Close(_));
+        if let Err(e) = sink.feed(msg).await {
+            tracing::debug!(error = %e, "WebSocket write failed");
+            return;
+        }
+        if close || rx.is_empty() {
+            if let Err(e) = sink.flush().await {
+                tracing::debug!(error = %e, "WebSocket flush failed");
+                return;
+            }
+        }
+        if close {
+            return;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// One connection, from the first frame to `on_disconnect`.
+async fn run<C, S>(
+    shared: Arc<Shared<C>>,
+    io: S,
+    who: Who,
+    query: std::collections::BTreeMap<String, String>,
+) where
+    C: Controller,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let opts = &shared.options;
+    let ws =
+        WebSocketStream::from_raw_socket(io, Role::Server, Some(config(opts.max_message_size)))
+            .await;
+    let (sink, mut stream) = ws.split();
+    let (out_tx, out_rx) = mpsc::channel(opts.send_queue.max(1));
+    let outbox = Outbox(out_tx);
+    let mut writer_task = tokio::spawn(writer(sink, out_rx));
+
+    let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
+    let (sender, mut dispatch_rx) = shared.registry.dispatch_queue(opts.dispatch_queue);
+    shared.registry.register(ConnectionHandle {
+        id,
+        group_id: who.group_id.clone(),
+        user_id: who.user_id.clone(),
+        sender,
+    });
+    let mut page = Page::new(&shared, who, query);
+    page.connection_id = Some(id);
+    let kind = ConnectKind::NewConnect;
+    tracing::debug!(connection = id, group = %page.who.group_id, "connected");
+
+    let end = 'conn: {
+        if let Err(e) = page.mount(&shared, kind).await {
+            tracing::warn!(connection = id, error = %e, "mount failed; closing");
+            break 'conn End::Close(CloseCode::Error, "mount failed");
+        }
+        page.on_connect(&shared).await;
+        let first = match page.render_update(&shared) {
+            Ok(tree) => {
+                let meta = super::live::Meta {
+                    capabilities: shared.capabilities(),
+                    ..page.meta(None)
+                };
+                update_message(&tree, Some(&meta))
+            }
+            Err(e) => {
+                tracing::error!(connection = id, error = %e, "render failed; closing");
+                break 'conn End::Close(CloseCode::Error, "render failed");
+            }
+        };
+        if let Err(end) = outbox.send(first) {
+            break 'conn end;
+        }
+        let mut bucket = Bucket::new(opts.rate_limit);
+        loop {
+            let step = tokio::select! {
+                frame = stream.next() => match frame {
+                    Some(Ok(Message::Text(t))) => {
+                        on_text(&shared, &mut page, &mut bucket, &outbox, t.as_str()).await
+                    }
+                    Some(Ok(Message::Binary(_))) => Err(End::Close(CloseCode::Unsupported, "binary frames are not supported")),
+                    Some(Ok(Message::Close(_))) | None => Err(End::Gone),
+                    Some(Ok(_)) => Ok(()),
+                    Some(Err(WsError::Capacity(e))) => {
+                        tracing::warn!(connection = id, error = %e, "oversized message; closing");
+                        Err(End::Close(CloseCode::Size, "message too big"))
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(connection = id, error = %e, "WebSocket read failed");
+                        Err(End::Gone)
+                    }
+                },
+                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &outbox, *d).await,
+            };
+            if let Err(end) = step {
+                break 'conn end;
+            }
+        }
+    };
+
+    match end {
+        End::Close(code, reason) => {
+            let frame = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            if outbox.0.try_send(Message::Close(Some(frame))).is_err() {
+                writer_task.abort();
+            }
+        }
+        End::Slow => writer_task.abort(),
+        End::Gone => {}
+    }
+    drop(outbox);
+    if tokio::time::timeout(std::time::Duration::from_secs(5), &mut writer_task)
+        .await
+        .is_err()
+    {
+        writer_task.abort();
+    }
+    drop(stream);
+
+    let info = Disconnect {
+        connection_id: id,
+        group_id: page.who.group_id.clone(),
+        user_id: page.who.user_id.clone(),
+    };
+    let hook = std::panic::AssertUnwindSafe(shared.controller.on_disconnect(&page.state, &info));
+    if futures_util::FutureExt::catch_unwind(hook).await.is_err() {
+        tracing::error!(connection = id, "on_disconnect panicked");
+    }
+    shared.registry.unregister(&info.group_id, id);
+    tracing::debug!(connection = id, "disconnected");
+}
+
+/// One client text frame.
+async fn on_text<C: Controller>(
+    shared: &Shared<C>,
+    page: &mut Page<C>,
+    bucket: &mut Bucket,
+    outbox: &Outbox,
+    text: &str,
+) -> Result<(), End> {
+    if !bucket.take() {
+        return outbox.send(error_message("_rate_limit", RATE_LIMIT_MESSAGE, None));
+    }
+    let msg = match parse_message(text, shared.options.max_message_size) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "malformed message");
+            return outbox.send(error_message(
+                GENERAL_ERROR_KEY,
+                &format!("malformed message: {e}"),
+                None,
+            ));
+        }
+    };
+    let action = match msg.action.as_str() {
+        "__ping__" => return outbox.send("{\"pong\":true}".into()),
+        "__navigate__" => {
+            page.navigate(shared, msg.data, ConnectKind::NewConnect)
+                .await;
+            "__navigate__".to_string()
+        }
+        _ => page.client_action(shared, msg).await,
+    };
+    let reply = match page.render_update(shared) {
+        Ok(tree) => update_message(&tree, Some(&page.meta(Some(&action)))),
+        Err(e) => {
+            tracing::error!(error = %e, action = %action, "render failed");
+            error_message(GENERAL_ERROR_KEY, "render failed", Some(&action))
+        }
+    };
+    outbox.send(reply)
+}
+
+/// One server/peer dispatch: on success the diff goes out without `meta`.
+async fn on_dispatch<C: Controller>(
+    shared: &Shared<C>,
+    page: &mut Page<C>,
+    outbox: &Outbox,
+    d: super::registry::Dispatch,
+) -> Result<(), End> {
+    if !page.server_dispatch(shared, d).await {
+        return Ok(());
+    }
+    match page.render_update(shared) {
+        Ok(tree) if tree == "{}" => Ok(()),
+        Ok(tree) => outbox.send(update_message(&tree, None)),
+        Err(e) => {
+            tracing::error!(error = %e, "render failed after a dispatch");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refuses() {
+        let mut b = Bucket::new(RateLimit {
+            per_second: 0.0001,
+            burst: 2,
+        });
+        assert!(b.take() && b.take());
+        assert!(!b.take());
+        let mut off = Bucket::new(RateLimit {
+            per_second: 0.0,
+            burst: 0,
+        });
+        assert!((0..100).all(|_| off.take()));
+    }
+}
