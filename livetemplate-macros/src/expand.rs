@@ -144,6 +144,7 @@ fn action_consts(p: &Paths, model: &Controller) -> TokenStream {
     let allow = allow_attrs();
     quote! {
         #allow
+        #[allow(dead_code)]
         impl #impl_generics #self_ty #where_clause {
             #(#consts)*
         }
