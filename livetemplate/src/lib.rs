@@ -79,7 +79,7 @@ pub use livetemplate_runtime::{
 };
 
 // Real time: topics, publishes, server push.
-pub use livetemplate_runtime::pubsub::AclRequest;
+pub use livetemplate_runtime::pubsub::{AclRequest, TopicError};
 pub use livetemplate_runtime::{
     Broker, BrokerMetrics, PublishError, Published, Publisher, PushError, Session, SubscribeError,
 };
