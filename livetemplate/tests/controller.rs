@@ -328,6 +328,7 @@ async fn hooks() {
         connection_id: 7,
         group_id: "g".into(),
         user_id: None,
+        publisher: livetemplate::Broker::new().publisher(),
     };
     controller.on_disconnect(&state, &info).await;
     assert_eq!(
