@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use livetemplate_runtime::template::Template;
+use livetemplate_runtime::template::{RenderCache, Template};
 use livetemplate_runtime::tree::{diff::write_diff, json::write_full, Node, Slot};
 use serde::Serialize;
 
@@ -125,6 +125,41 @@ fn template_table(c: &mut Criterion) {
     let data = serde_json::to_value(&state).expect("the state serializes");
     c.bench_function("table/template: render 1000 rows", |b| {
         b.iter(|| black_box(template.render(black_box(&data)).expect("renders")))
+    });
+
+    let mut cache = RenderCache::new();
+    let mut render_cached = |s: &Table| {
+        let data = serde_json::to_value(s).expect("the state serializes");
+        template
+            .render_cached(&data, &mut cache)
+            .expect("the table renders")
+    };
+    let mut last = render_cached(&state);
+    c.bench_function(
+        "table/template cached: one row changed of 1000 (to_value + render_cached + diff + encode)",
+        |b| {
+            b.iter(|| {
+                edit(&mut state);
+                let next = render_cached(&state);
+                out.clear();
+                write_diff(&last, &next, &mut out);
+                black_box(&out);
+                last = next;
+            })
+        },
+    );
+    let mut cache = RenderCache::new();
+    c.bench_function("table/template cached: render_cached 1000 unchanged rows", |b| {
+        b.iter(|| {
+            black_box(
+                template
+                    .render_cached(black_box(&data), &mut cache)
+                    .expect("renders"),
+            )
+        })
+    });
+    c.bench_function("table/template: to_value 1000 rows", |b| {
+        b.iter(|| black_box(serde_json::to_value(black_box(&state)).expect("serializes")))
     });
 }
 
