@@ -118,6 +118,41 @@ static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
 pub struct RenderCache {
     template: u64,
     sites: Vec<Vec<Option<(Value, Node)>>>,
+    /// The data of the last render, updated in place (reusing its allocations).
+    ctx: Option<handlebars::Context>,
+}
+
+/// Make `dst` equal to `src`, keeping the allocations of the parts that already match.
+fn assign(dst: &mut Value, src: &Value) {
+    match (dst, src) {
+        (Value::String(d), Value::String(s)) => {
+            if d != s {
+                d.clone_from(s);
+            }
+        }
+        (Value::Array(d), Value::Array(s)) => {
+            d.truncate(s.len());
+            for (dv, sv) in d.iter_mut().zip(s) {
+                assign(dv, sv);
+            }
+            let have = d.len();
+            d.extend(s[have..].iter().cloned());
+        }
+        (Value::Object(d), Value::Object(s)) => {
+            if d.len() == s.len() && d.keys().zip(s.keys()).all(|(a, b)| a == b) {
+                for ((_, dv), (_, sv)) in d.iter_mut().zip(s) {
+                    assign(dv, sv);
+                }
+            } else {
+                d.clone_from(s);
+            }
+        }
+        (d, s) => {
+            if *d != *s {
+                *d = s.clone();
+            }
+        }
+    }
 }
 
 impl RenderCache {
@@ -246,6 +281,7 @@ impl Template {
         if cache.template != self.inner.id {
             cache.template = self.inner.id;
             cache.sites = Vec::new();
+            cache.ctx = None;
         }
         let mut sites = std::mem::take(&mut cache.sites);
         sites.resize_with(self.inner.ids as usize, Vec::new);
@@ -253,7 +289,13 @@ impl Template {
             sites,
             items: Vec::new(),
         };
-        let ctx = handlebars::Context::from(data.clone());
+        let ctx = match cache.ctx.take() {
+            Some(mut ctx) => {
+                assign(ctx.data_mut(), data);
+                ctx
+            }
+            None => handlebars::Context::from(data.clone()),
+        };
         let guard = StateGuard::enter(Mode::Tree, Some(scratch));
         let result = self
             .inner
@@ -265,6 +307,7 @@ impl Template {
             cache.sites = scratch.sites;
         }
         drop(guard);
+        cache.ctx = Some(ctx);
         match parsed {
             Ok(node) => node,
             Err(e) => Err(self.render_error(e, state)),
