@@ -149,15 +149,18 @@ fn template_table(c: &mut Criterion) {
         },
     );
     let mut cache = RenderCache::new();
-    c.bench_function("table/template cached: render_cached 1000 unchanged rows", |b| {
-        b.iter(|| {
-            black_box(
-                template
-                    .render_cached(black_box(&data), &mut cache)
-                    .expect("renders"),
-            )
-        })
-    });
+    c.bench_function(
+        "table/template cached: render_cached 1000 unchanged rows",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    template
+                        .render_cached(black_box(&data), &mut cache)
+                        .expect("renders"),
+                )
+            })
+        },
+    );
     c.bench_function("table/template: to_value 1000 rows", |b| {
         b.iter(|| black_box(serde_json::to_value(black_box(&state)).expect("serializes")))
     });

@@ -391,8 +391,10 @@ fn body_cacheable(t: &HbTemplate, user: &HashSet<String>) -> bool {
             call_cacheable(ht, user)
         }
         TemplateElement::HelperBlock(ht) => {
-            matches!(element_name(&ht.name), Some("if" | "unless" | "with" | "each"))
-                && call_cacheable(ht, user)
+            matches!(
+                element_name(&ht.name),
+                Some("if" | "unless" | "with" | "each")
+            ) && call_cacheable(ht, user)
                 && [&ht.template, &ht.inverse]
                     .into_iter()
                     .flatten()
@@ -410,7 +412,10 @@ fn item_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> Option<Paramet
     };
     let ok = ht.hash.is_empty()
         && ht.block_param.is_none()
-        && ht.template.as_ref().is_some_and(|t| body_cacheable(t, user));
+        && ht
+            .template
+            .as_ref()
+            .is_some_and(|t| body_cacheable(t, user));
     ok.then(|| list.clone())
 }
 

@@ -248,7 +248,6 @@ impl WrapHelper {
         &self,
         h: &Helper<'rc>,
         body: &'rc handlebars::template::Template,
-        open: &str,
         r: &'reg Handlebars<'reg>,
         ctx: &'rc Context,
         rc: &mut RenderContext<'reg, 'rc>,
@@ -257,6 +256,7 @@ impl WrapHelper {
         let Some(Value::Array(list)) = h.param(0).map(|p| p.value()) else {
             return Ok(false);
         };
+        let open = body.name.as_deref().unwrap_or_default();
         let Some(TemplateElement::HelperBlock(each)) = body.elements.first() else {
             return Ok(false);
         };
@@ -383,7 +383,11 @@ impl HelperDef for WrapHelper {
         }
         let mut st = STATE.with(Cell::get);
         let write = st.mode == Mode::Tree && st.silent == 0;
-        if kind == EACH && write && !h.params().is_empty() && self.each_cached(h, body, open, r, ctx, rc, out)? {
+        if kind == EACH
+            && write
+            && !h.params().is_empty()
+            && self.each_cached(h, body, r, ctx, rc, out)?
+        {
             return Ok(());
         }
         if kind == RAW_OPEN {

@@ -171,10 +171,7 @@ impl fmt::Debug for RenderCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RenderCache")
             .field("template", &self.template)
-            .field(
-                "items",
-                &self.cached_items(),
-            )
+            .field("items", &self.cached_items())
             .finish()
     }
 }
@@ -274,7 +271,11 @@ impl Template {
     /// # Errors
     ///
     /// As [`Template::render`].
-    pub fn render_cached(&self, data: &Value, cache: &mut RenderCache) -> Result<Node, RenderError> {
+    pub fn render_cached(
+        &self,
+        data: &Value,
+        cache: &mut RenderCache,
+    ) -> Result<Node, RenderError> {
         if !self.inner.cacheable {
             return self.render(data);
         }

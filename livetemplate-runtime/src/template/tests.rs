@@ -769,7 +769,10 @@ fn render_cached_is_render_with_partials_or_custom_helpers() {
                  _: &mut handlebars::RenderContext<'_, '_>,
                  out: &mut dyn handlebars::Output|
      -> handlebars::HelperResult {
-        let v = h.param(0).map(|p| p.value().to_string()).unwrap_or_default();
+        let v = h
+            .param(0)
+            .map(|p| p.value().to_string())
+            .unwrap_or_default();
         out.write(&v.to_uppercase())?;
         Ok(())
     };
