@@ -36,6 +36,7 @@ mod http;
 mod live;
 mod options;
 pub mod page;
+mod persist;
 pub mod registry;
 mod serve;
 pub mod session;
@@ -43,6 +44,7 @@ pub mod ws;
 
 pub use handler::{LiveHandler, WEBSOCKET_HEADER};
 pub use live::LVT_KEY;
+pub use persist::{PersistStats, REWRITE_AFTER};
 pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT_CLIENT_BASE_URL};
 pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Registry};
 pub use serve::{serve, serve_listener, App};
