@@ -127,7 +127,10 @@ async fn a_state_without_persist_fields_never_touches_the_store() {
     let html = page(addr, "/", &cookie).await;
     assert!(html.contains("Count: 0"), "nothing persisted: {html}");
     assert_eq!(spy.calls(), 0, "the store was called");
-    assert_eq!(stats.persist_stats().reads + stats.persist_stats().writes, 0);
+    assert_eq!(
+        stats.persist_stats().reads + stats.persist_stats().writes,
+        0
+    );
 }
 
 #[tokio::test]
@@ -234,10 +237,7 @@ async fn http_json_actions_accumulate() {
         addr,
         "POST",
         "/",
-        &[
-            ("Cookie", &cookie),
-            ("Content-Type", "application/json"),
-        ],
+        &[("Cookie", &cookie), ("Content-Type", "application/json")],
         r#"{"action":"fail","data":{}}"#,
     )
     .await;
@@ -254,7 +254,10 @@ async fn records_are_per_path() {
     let (mut ws, _) = open(addr, "/a", &cookie).await;
     call(&mut ws, SAVE).await;
     let b = page(addr, "/b", &cookie).await;
-    assert!(b.contains("<p>counter 0</p>"), "another path starts fresh: {b}");
+    assert!(
+        b.contains("<p>counter 0</p>"),
+        "another path starts fresh: {b}"
+    );
     let (mut wsb, _) = open(addr, "/b", &cookie).await;
     call(&mut wsb, r#"{"action":"increment","data":{}}"#).await;
     let a = page(addr, "/a", &cookie).await;
@@ -296,12 +299,24 @@ async fn unchanged_persisted_fields_are_not_rewritten() {
     let stats = h.clone();
     let addr = start(h).await;
     let cookie = session_cookie(addr, "/").await;
-    assert_eq!(spy.sets(), 1, "the first page load saves the initial fields");
+    assert_eq!(
+        spy.sets(),
+        1,
+        "the first page load saves the initial fields"
+    );
     page(addr, "/", &cookie).await;
-    assert_eq!(spy.sets(), 1, "a refresh that changes nothing does not write");
+    assert_eq!(
+        spy.sets(),
+        1,
+        "a refresh that changes nothing does not write"
+    );
     let (mut ws, _) = open(addr, "/", &cookie).await;
     call(&mut ws, r#"{"action":"type_draft","data":{"draft":"x"}}"#).await;
-    assert_eq!(spy.sets(), 1, "an action on unpersisted fields does not write");
+    assert_eq!(
+        spy.sets(),
+        1,
+        "an action on unpersisted fields does not write"
+    );
     call(&mut ws, r#"{"action":"increment","data":{}}"#).await;
     assert_eq!(spy.sets(), 2, "a persisted change writes");
     let s = stats.persist_stats();

@@ -133,8 +133,7 @@ async fn a_dead_redis_fails_no_page_and_no_action() {
     assert_eq!(first[3], "NewConnect", "nothing could be restored");
     let reply = call(&mut ws, r#"{"action":"increment","data":{}}"#).await;
     assert_eq!(
-        reply,
-        r#"{"tree":{"0":"1"},"meta":{"success":true,"errors":{},"action":"increment"}}"#,
+        reply, r#"{"tree":{"0":"1"},"meta":{"success":true,"errors":{},"action":"increment"}}"#,
         "the action succeeds in memory"
     );
     let reply = call(&mut ws, r#"{"action":"increment","data":{}}"#).await;

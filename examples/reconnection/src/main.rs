@@ -10,9 +10,8 @@ use reconnection::{app, Config};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt::init();
-    let config = Config::parse(std::env::args().skip(1), |k| std::env::var(k).ok()).map_err(
-        |e| format!("{e}\nusage: reconnection [--redis URL] [--redis-prefix PREFIX]"),
-    )?;
+    let config = Config::parse(std::env::args().skip(1), |k| std::env::var(k).ok())
+        .map_err(|e| format!("{e}\nusage: reconnection [--redis URL] [--redis-prefix PREFIX]"))?;
     let app = app(&config)?;
 
     let port = std::env::var("PORT")

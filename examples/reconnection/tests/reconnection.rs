@@ -92,7 +92,9 @@ fn port_of(addr: &str) -> u16 {
 /// Open the page's WebSocket, save `counter` clicks and the notes/draft, return the
 /// last reply.
 async fn fill_the_form(addr: &str, cookie: &str, clicks: usize) -> String {
-    let mut req = format!("ws://{addr}/").into_client_request().expect("request");
+    let mut req = format!("ws://{addr}/")
+        .into_client_request()
+        .expect("request");
     req.headers_mut()
         .insert("cookie", cookie.parse().expect("header value"));
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws");
@@ -139,7 +141,12 @@ async fn with_redis_a_killed_and_restarted_server_loses_no_persisted_field() {
         return;
     }
     let prefix = format!("livetemplate-test:reconnection:{:016x}:", rand_u64());
-    let args = ["--redis", "redis://127.0.0.1:6379", "--redis-prefix", &prefix];
+    let args = [
+        "--redis",
+        "redis://127.0.0.1:6379",
+        "--redis-prefix",
+        &prefix,
+    ];
     let (mut server, addr) = spawn(0, &args).await;
     let first = http(&addr, "GET", None, None).await;
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
@@ -185,12 +192,18 @@ async fn with_the_memory_store_a_restart_starts_from_zero_but_a_reconnect_does_n
     let first = fill_the_form(&addr, &cookie, 0).await;
     assert!(first.contains(r#""2""#), "counter restored: {first}");
     let page = http(&addr, "GET", Some(&cookie), None).await;
-    assert!(page.contains(r#"<output id="counter">2</output>"#), "{page}");
+    assert!(
+        page.contains(r#"<output id="counter">2</output>"#),
+        "{page}"
+    );
 
     server.kill().await.expect("kill");
     let (mut restarted, _) = spawn(port_of(&addr), &[]).await;
     let page = http(&addr, "GET", Some(&cookie), None).await;
-    assert!(page.contains(r#"<output id="counter">0</output>"#), "{page}");
+    assert!(
+        page.contains(r#"<output id="counter">0</output>"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<span id="notes"></span>"#), "{page}");
     restarted.kill().await.expect("kill");
 }
@@ -212,7 +225,10 @@ async fn a_form_post_without_javascript_keeps_notes_but_not_the_draft() {
     .await;
     assert!(r.starts_with("HTTP/1.1 303"), "{r}");
     let page = http(&addr, "GET", Some(&cookie), None).await;
-    assert!(page.contains(r#"<output id="counter">2</output>"#), "{page}");
+    assert!(
+        page.contains(r#"<output id="counter">2</output>"#),
+        "{page}"
+    );
     assert!(
         page.contains(r#"<span id="notes">from a form</span>"#),
         "{page}"
@@ -237,11 +253,17 @@ async fn the_derived_state_restores_null_and_missing_keys_field_by_field() {
     let cookie = format!("livetemplate-id={group}");
     let key = format!("{group}|/");
     store
-        .set(&key, Bytes::from_static(br#"{"counter":null,"notes":"kept"}"#))
+        .set(
+            &key,
+            Bytes::from_static(br#"{"counter":null,"notes":"kept"}"#),
+        )
         .await
         .expect("seed");
     let page = http(&addr, "GET", Some(&cookie), None).await;
-    assert!(page.contains(r#"<output id="counter">0</output>"#), "{page}");
+    assert!(
+        page.contains(r#"<output id="counter">0</output>"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<span id="notes">kept</span>"#), "{page}");
 
     store
@@ -249,16 +271,23 @@ async fn the_derived_state_restores_null_and_missing_keys_field_by_field() {
         .await
         .expect("seed");
     let page = http(&addr, "GET", Some(&cookie), None).await;
-    assert!(page.contains(r#"<output id="counter">7</output>"#), "{page}");
+    assert!(
+        page.contains(r#"<output id="counter">7</output>"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<span id="notes"></span>"#), "{page}");
 
     store
-        .set(&key, Bytes::from_static(br#"{"counter":"seven","notes":"x"}"#))
+        .set(
+            &key,
+            Bytes::from_static(br#"{"counter":"seven","notes":"x"}"#),
+        )
         .await
         .expect("seed");
     let page = http(&addr, "GET", Some(&cookie), None).await;
     assert!(
-        page.contains(r#"<output id="counter">0</output>"#) && page.contains(r#"<span id="notes"></span>"#),
+        page.contains(r#"<output id="counter">0</output>"#)
+            && page.contains(r#"<span id="notes"></span>"#),
         "a record of the wrong shape restores nothing: {page}"
     );
 }

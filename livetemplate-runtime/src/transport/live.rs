@@ -56,10 +56,7 @@ impl<C: Controller> Shared<C> {
     /// with the `#[persist]` fields of `slot` (group and path) restored from the
     /// session store (see the `persist` module for the schedule and failures).
     pub(crate) async fn load_state(&self, slot: &mut Slot) -> C::State {
-        self.options
-            .persistence
-            .load(&*self.initial, slot)
-            .await
+        self.options.persistence.load(&*self.initial, slot).await
     }
 
     /// Called after every successful mount, connect hook or action with the committed

@@ -32,8 +32,10 @@ impl LiveState for Form {
     const PERSISTED: &'static [&'static str] = &["counter", "notes", "tags"];
 
     fn save_persisted(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
-        serde_json::to_vec(&json!({"counter": self.counter, "notes": self.notes, "tags": self.tags}))
-            .map(Some)
+        serde_json::to_vec(
+            &json!({"counter": self.counter, "notes": self.notes, "tags": self.tags}),
+        )
+        .map(Some)
     }
 
     fn restore_persisted(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
@@ -265,4 +267,3 @@ pub fn group_of(cookie: &str) -> &str {
 
 pub const SAVE: &str =
     r#"{"action":"save","data":{"counter":5,"notes":"remember me","draft":"typed"}}"#;
-
