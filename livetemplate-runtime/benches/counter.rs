@@ -1,22 +1,34 @@
 //! Counter update: one slot of a small page changes per action.
 //!
 //! `update` measures one full server step as a pluggable pipeline: `render` (state → tree),
-//! then diff + JSON encode against the previous tree. The render closure here builds the
-//! tree by hand with shared statics, which is what a compiled template produces; swap in
-//! the template engine's render to measure the whole step. `diff_encode` isolates the diff.
+//! then diff + JSON encode against the previous tree.
+//!
+//! - `counter/update (template …)`: the whole step as the transport runs it: the state
+//!   struct serialized with `serde_json::to_value`, rendered by the template engine,
+//!   diffed and encoded.
+//! - `counter/update (hand-built tree …)`: the same step with the tree built by hand with
+//!   shared statics (what a compiled template produces), without serialization: the
+//!   floor the engine is measured against.
+//! - `counter/diff + encode`: the diff alone.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use livetemplate_runtime::template::Template;
 use livetemplate_runtime::tree::{diff::write_diff, Node, Slot, Statics};
+use serde::Serialize;
 
 mod support;
 use support::{statics, text};
 
+#[derive(Serialize)]
 struct Counter {
     count: i64,
 }
+
+/// The counter page of the template engine.
+const COUNTER: &str = r#"<main><h1>Count: {{count}}</h1><form method="POST"><button name="increment">+1</button><button name="decrement">-1</button></form></main>"#;
 
 struct Templates {
     page: Statics,
@@ -61,6 +73,18 @@ where
 }
 
 fn counter(c: &mut Criterion) {
+    let template = Template::new("counter", COUNTER).expect("the counter template compiles");
+    bench_update(
+        c,
+        "counter/update (template: to_value + render + diff + encode)",
+        Counter { count: 1 },
+        |s| {
+            let data = serde_json::to_value(s).expect("the state serializes");
+            template.render(&data).expect("the counter renders")
+        },
+        |s| s.count += 1,
+    );
+
     let t = Templates {
         page: statics(&[
             "<main><h1>Counter: ",
@@ -71,7 +95,7 @@ fn counter(c: &mut Criterion) {
     };
     bench_update(
         c,
-        "counter/update (render + diff + encode)",
+        "counter/update (hand-built tree + diff + encode)",
         Counter { count: 1 },
         |s| render(&t, s),
         |s| s.count += 1,

@@ -5,11 +5,16 @@
 //! - `append 1000`: 1,000 rows → 2,000 rows (1,000 new at the end).
 //! - `remove 1000`: 2,000 rows → 1,000 rows (every other row removed).
 //! - `reverse 1000`: 1,000 rows → the same rows in reverse order.
+//! - `template: …`: the table rendered by the template engine from a serialized state
+//!   struct (`serde_json::to_value`, as the transport does), one row's name changed per
+//!   step: render + diff + encode, and the render alone.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use livetemplate_runtime::template::Template;
 use livetemplate_runtime::tree::{diff::write_diff, json::write_full, Node, Slot};
+use serde::Serialize;
 
 mod support;
 use support::{page_statics, row_statics, table, text};
@@ -57,5 +62,71 @@ fn keyed_table(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, keyed_table);
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    name: String,
+    qty: u32,
+}
+
+#[derive(Serialize)]
+struct Table {
+    rows: Vec<Row>,
+}
+
+/// The keyed table of the template engine.
+const TABLE: &str = r#"<table><tbody>{{#each rows}}<tr data-key="{{id}}"><td>{{name}}</td><td>{{qty}}</td></tr>{{/each}}</tbody></table>"#;
+
+fn template_table(c: &mut Criterion) {
+    let template = Template::new("table", TABLE).expect("the table template compiles");
+    let mut state = Table {
+        rows: (0..1000)
+            .map(|i| Row {
+                id: format!("row-{i}"),
+                name: format!("Item {i}"),
+                qty: (i * 7 % 100) as u32,
+            })
+            .collect(),
+    };
+    let render = |s: &Table| {
+        let data = serde_json::to_value(s).expect("the state serializes");
+        template.render(&data).expect("the table renders")
+    };
+    let mut last = render(&state);
+    let mut out = String::with_capacity(1 << 12);
+    let mut flip = false;
+    let mut edit = |state: &mut Table| {
+        flip = !flip;
+        state.rows[500].name = if flip {
+            "Item 500 (edited)"
+        } else {
+            "Item 500"
+        }
+        .to_owned();
+    };
+    edit(&mut state);
+    let next = render(&state);
+    write_diff(&last, &next, &mut out);
+    println!("table/template one row changed: diff {out}");
+    last = next;
+    c.bench_function(
+        "table/template: one row changed of 1000 (to_value + render + diff + encode)",
+        |b| {
+            b.iter(|| {
+                edit(&mut state);
+                let next = render(&state);
+                out.clear();
+                write_diff(&last, &next, &mut out);
+                black_box(&out);
+                last = next;
+            })
+        },
+    );
+    let data = serde_json::to_value(&state).expect("the state serializes");
+    c.bench_function("table/template: render 1000 rows", |b| {
+        b.iter(|| black_box(template.render(black_box(&data)).expect("renders")))
+    });
+}
+
+criterion_group!(benches, keyed_table, template_table);
 criterion_main!(benches);

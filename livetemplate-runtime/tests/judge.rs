@@ -6,78 +6,19 @@
 //! Needs Node.js and `tests/js/node_modules` (`npm ci --prefix tests/js`). Set
 //! `LT_SKIP_NODE=1` to skip these tests where Node is unavailable.
 
+#[path = "support/node_judge.rs"]
+mod node_judge;
+#[path = "support/rng.rs"]
+mod rng;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use livetemplate_runtime::tree::{diff::diff, json, Item, Node, Range, Slot, Statics};
+use node_judge::{check_values, judge};
 use proptest::prelude::*;
+use rng::Rng;
 use serde_json::Value;
-
-// ---- the judge process ------------------------------------------------------------------
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-struct Judge {
-    // Kept so the process lives as long as the pipes.
-    _child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Judge {
-    /// Send one case line, read its result line.
-    fn run(&mut self, case: &str) -> Result<Value, String> {
-        debug_assert!(!case.contains('\n'));
-        self.stdin
-            .write_all(case.as_bytes())
-            .and_then(|()| self.stdin.write_all(b"\n"))
-            .and_then(|()| self.stdin.flush())
-            .map_err(|e| format!("writing to the judge failed: {e}"))?;
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line) {
-            Ok(0) => Err("the judge exited early (see its stderr above)".into()),
-            Ok(_) => {
-                serde_json::from_str(&line).map_err(|e| format!("bad judge output {line:?}: {e}"))
-            }
-            Err(e) => Err(format!("reading from the judge failed: {e}")),
-        }
-    }
-}
-
-/// The shared judge process, or `None` when `LT_SKIP_NODE=1`.
-fn judge() -> Option<&'static Mutex<Judge>> {
-    static JUDGE: OnceLock<Option<Mutex<Judge>>> = OnceLock::new();
-    JUDGE
-        .get_or_init(|| {
-            if std::env::var("LT_SKIP_NODE").is_ok_and(|v| v == "1") {
-                // Written past the test harness's capture so the skip is visible.
-                let _ = std::io::stderr()
-                    .write_all(b"LT_SKIP_NODE=1: skipping the client judge (tests/judge.rs)\n");
-                return None;
-            }
-            let root = workspace_root();
-            let hint = "run `npm ci --prefix tests/js` (Node.js 18+ required), or set LT_SKIP_NODE=1 to skip";
-            let client = root.join("tests/js/node_modules/@livetemplate/client/dist/state/tree-renderer.js");
-            assert!(client.exists(), "{} is missing: {hint}", client.display());
-            let mut child = Command::new("node")
-                .arg(root.join("tests/js/judge.js"))
-                .current_dir(&root)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start `node`: {e}; {hint}"));
-            let stdin = child.stdin.take().expect("piped stdin");
-            let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-            Some(Mutex::new(Judge { _child: child, stdin, stdout }))
-        })
-        .as_ref()
-}
 
 /// Encode `trees` as one judge case (full tree, then diffs; `replace[i]` sends step `i`
 /// with `json::replace_json` instead of a diff) and check the wire invariants of each
@@ -109,46 +50,12 @@ fn encode_case(name: &str, trees: &[Node], replace: &[bool]) -> Result<String, S
     Ok(serde_json::json!({ "name": name, "steps": steps }).to_string())
 }
 
-/// Slot values (not statics) must never be strings the client blanks (`{{…}}`), and
-/// arrays in slots must be non-empty ops lists.
-fn check_values(v: &Value, path: &str) -> Result<(), String> {
-    match v {
-        Value::String(s) if s.starts_with("{{") && s.ends_with("}}") => {
-            Err(format!("{path}: bare template-looking text {s:?}"))
-        }
-        Value::Array(a) => {
-            if a.is_empty() {
-                return Err(format!("{path}: empty array"));
-            }
-            a.iter()
-                .enumerate()
-                .try_for_each(|(i, x)| check_values(x, &format!("{path}[{i}]")))
-        }
-        Value::Object(o) => {
-            o.iter()
-                .filter(|(k, _)| k.as_str() != "s")
-                .try_for_each(|(k, x)| match (k.as_str(), x) {
-                    ("d", Value::Array(items)) => items
-                        .iter()
-                        .enumerate()
-                        .try_for_each(|(i, item)| check_values(item, &format!("{path}.d[{i}]"))),
-                    _ => check_values(x, &format!("{path}.{k}")),
-                })
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Run trees through the judge; `Err` with the judge's verdict on a mismatch.
 fn judge_trees(name: &str, trees: &[Node], replace: &[bool]) -> Result<(), String> {
     let case = encode_case(name, trees, replace)?;
-    let Some(judge) = judge() else { return Ok(()) };
-    let mut judge = judge.lock().unwrap_or_else(|e| e.into_inner());
-    let verdict = judge.run(&case)?;
-    if verdict["ok"] == Value::Bool(true) {
-        Ok(())
-    } else {
-        Err(format!("client disagrees: {verdict}\ncase: {case}"))
+    match node_judge::verdict(&case)? {
+        None => Ok(()),
+        Some(verdict) => Err(format!("client disagrees: {verdict}\ncase: {case}")),
     }
 }
 
@@ -295,31 +202,6 @@ fn range_replaced_by_a_node_containing_a_range() {
 }
 
 // ---- random sequences -------------------------------------------------------------------
-
-/// SplitMix64: the random choices inside one case (the case's seeds come from proptest).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const TEXTS: &[&str] = &[
     "",
