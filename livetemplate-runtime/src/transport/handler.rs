@@ -12,10 +12,12 @@ use hyper::body::Body;
 use super::live::Shared;
 use super::options::{ClientAssets, Options, RateLimit};
 use super::page::new_wrapper_id;
+use super::persist::PersistStats;
 use super::registry::Registry;
 use super::session::Authenticator;
 use super::{http as http_paths, ws, BoxError, Response, Template};
 use crate::controller::Controller;
+use crate::store::SessionStore;
 
 /// Header telling the client whether to use WebSocket (`enabled`) or HTTP (`disabled`).
 pub const WEBSOCKET_HEADER: &str = "x-livetemplate-websocket";
@@ -179,6 +181,43 @@ impl<C: Controller> LiveHandler<C> {
     pub fn authenticator(mut self, auth: impl Authenticator) -> Self {
         self.shared_mut().options.authenticator = Some(Arc::new(auth));
         self
+    }
+
+    /// Keep the `#[persist]` fields of this page in `store` (any [`SessionStore`],
+    /// including an `Arc<dyn SessionStore>`), e.g. a
+    /// [`RedisStore`](crate::store::RedisStore) so that they survive a server restart
+    /// and are shared by replicas.
+    ///
+    /// Default: a [`MemoryStore`](crate::store::MemoryStore) of this handler, replaced
+    /// by the [`App`](super::App)'s store when the handler is added to one. A store set
+    /// here is kept by the `App`. A state without `#[persist]` fields never touches it.
+    pub fn session_store(mut self, store: impl SessionStore) -> Self {
+        self.shared_mut()
+            .options
+            .persistence
+            .set_store(Arc::new(store));
+        self
+    }
+
+    /// Use `store` unless one was set with [`session_store`](Self::session_store).
+    pub(crate) fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> LiveHandler<C> {
+        let mut handler = self.clone();
+        let mut persistence = handler.shared.options.persistence.clone();
+        if persistence.adopt_store(store) {
+            handler.shared_mut().options.persistence = persistence;
+        }
+        handler
+    }
+
+    /// The session store holding this page's `#[persist]` fields.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        self.shared.options.persistence.store()
+    }
+
+    /// Counters of this handler's session store use: reads, writes, skipped writes and
+    /// failures (each failure is also logged).
+    pub fn persist_stats(&self) -> PersistStats {
+        self.shared.options.persistence.stats()
     }
 
     /// The live connections of this handler.

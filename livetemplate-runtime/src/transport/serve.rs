@@ -13,10 +13,13 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use super::http::{respond, text};
 use super::{LiveHandler, Response};
 use crate::controller::{BoxFuture, Controller};
+use crate::store::{MemoryStore, SessionStore};
 
 /// A handler with its controller type erased.
 trait Endpoint: Send + Sync + 'static {
     fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response>;
+    /// This endpoint using `store` unless it chose its own.
+    fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint>;
 }
 
 impl<C: Controller> Endpoint for LiveHandler<C> {
@@ -24,12 +27,21 @@ impl<C: Controller> Endpoint for LiveHandler<C> {
         let h = self.clone();
         Box::pin(async move { h.handle(req).await })
     }
+
+    fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint> {
+        Arc::new(LiveHandler::adopt_store(self, store))
+    }
 }
 
 /// Several live pages (and optionally a directory of static files) on one server.
 ///
 /// Pages match the request path exactly (any query). An `App` made from a single
 /// handler (`App::from(handler)`) serves it on every path.
+///
+/// All pages of an `App` keep their `#[persist]` fields in one session store: a
+/// [`MemoryStore`] by default, or the one given to [`App::session_store`]. Records are
+/// keyed by session group and path, so pages never see each other's fields. A handler
+/// given its own store with [`LiveHandler::session_store`] keeps it.
 ///
 /// # Examples
 ///
@@ -46,6 +58,7 @@ pub struct App {
     pages: Vec<(String, Arc<dyn Endpoint>)>,
     fallback: Option<Arc<dyn Endpoint>>,
     assets: Vec<(String, PathBuf)>,
+    store: Option<Arc<dyn SessionStore>>,
 }
 
 impl App {
@@ -56,7 +69,25 @@ impl App {
 
     /// Serve `handler` at `path` (exact match).
     pub fn page<C: Controller>(mut self, path: impl Into<String>, handler: LiveHandler<C>) -> App {
+        let store = self
+            .store
+            .get_or_insert_with(|| Arc::new(MemoryStore::new()));
+        let handler = handler.adopt_store(store);
         self.pages.push((path.into(), Arc::new(handler)));
+        self
+    }
+
+    /// Keep the `#[persist]` fields of every page in `store` (pages added before and
+    /// after this call), except pages whose handler set its own store.
+    pub fn session_store(mut self, store: impl SessionStore) -> App {
+        let store: Arc<dyn SessionStore> = Arc::new(store);
+        for (_, page) in &mut self.pages {
+            *page = page.adopt_store(&store);
+        }
+        if let Some(fallback) = &mut self.fallback {
+            *fallback = fallback.adopt_store(&store);
+        }
+        self.store = Some(store);
         self
     }
 

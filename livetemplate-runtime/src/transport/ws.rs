@@ -39,7 +39,7 @@ use super::options::RateLimit;
 use super::registry::ConnectionHandle;
 use super::session::{identify, Who};
 use super::{parse_message, Response};
-use crate::context::{ConnectKind, Disconnect};
+use crate::context::Disconnect;
 use crate::controller::Controller;
 use crate::error::GENERAL_ERROR_KEY;
 
@@ -112,6 +112,7 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
         );
     };
     let query = query_map(&parts);
+    let path = parts.uri.path().to_string();
     let mut resp = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
     resp.headers_mut().remove(http::header::CONTENT_TYPE);
     let h = resp.headers_mut();
@@ -125,7 +126,7 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     }
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query).await,
+            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query, &path).await,
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
@@ -232,6 +233,7 @@ async fn run<C, S>(
     io: S,
     who: Who,
     query: std::collections::BTreeMap<String, String>,
+    path: &str,
 ) where
     C: Controller,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -253,9 +255,9 @@ async fn run<C, S>(
         user_id: who.user_id.clone(),
         sender,
     });
-    let mut page = Page::new(&shared, who, query);
+    let mut page = Page::new(&shared, who, query, path).await;
     page.connection_id = Some(id);
-    let kind = ConnectKind::NewConnect;
+    let kind = page.persist.connect_kind();
     tracing::debug!(connection = id, group = %page.who.group_id, "connected");
 
     let end = 'conn: {
@@ -367,8 +369,8 @@ async fn on_text<C: Controller>(
     let action = match msg.action.as_str() {
         "__ping__" => return outbox.send("{\"pong\":true}".into()),
         "__navigate__" => {
-            page.navigate(shared, msg.data, ConnectKind::NewConnect)
-                .await;
+            let kind = page.persist.connect_kind();
+            page.navigate(shared, msg.data, kind).await;
             "__navigate__".to_string()
         }
         _ => page.client_action(shared, msg).await,

@@ -1,0 +1,72 @@
+//! Helpers shared by the livetemplate-rs integration and browser tests.
+//!
+//! - [`TestServer`]: runs an app on `127.0.0.1` (a free port by default) on its own Tokio runtime,
+//!   so that stopping it closes every connection, as a process exit would; it can be restarted on
+//!   the same port.
+//! - [`BrowserEnv`]: finds Node.js, Chromium and the npm packages of `tests/browser`, and runs a
+//!   browser scenario (`node tests/browser/<name>.js <url>`) with a timeout, answering the
+//!   scenario's control requests (such as "restart the server").
+//! - [`workspace_root`], [`shared_dir`], [`browser_dir`]: where things are.
+//!
+//! Browser tests fail with an actionable message when something they need is missing, unless
+//! `LT_SKIP_BROWSER=1` is set; then they print that they skip.
+
+mod node;
+mod server;
+
+use std::path::{Path, PathBuf};
+
+pub use node::{BrowserEnv, NodeOutput, SetupError, SKIP_ENV};
+pub use server::{BoxError, ServeFuture, ServerError, TestServer};
+
+/// The root of the Cargo workspace (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// The shared specification folder beside the workspace (`<root>/../shared`), if it is there.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("..").join("shared");
+    dir.is_dir().then_some(dir)
+}
+
+/// The folder of the browser scenarios and their `package.json` (`<root>/tests/browser`).
+pub fn browser_dir() -> PathBuf {
+    workspace_root().join("tests").join("browser")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspace_root_holds_the_workspace_manifest() {
+        let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml"))
+            .expect("the workspace root has a Cargo.toml");
+        assert!(manifest.contains("[workspace]"), "{manifest}");
+        assert!(
+            manifest.contains("\"tests\""),
+            "tests is a workspace member"
+        );
+    }
+
+    #[test]
+    fn browser_dir_holds_the_scenarios() {
+        let dir = browser_dir();
+        for file in [
+            "package.json",
+            "package-lock.json",
+            "lib/harness.js",
+            "click_patch.js",
+        ] {
+            assert!(
+                dir.join(file).is_file(),
+                "missing {}",
+                dir.join(file).display()
+            );
+        }
+    }
+}
