@@ -34,6 +34,16 @@
 //! items and empty statics. Items that come out with different statics (possible with
 //! unusual indentation) make the whole list one text slot.
 //!
+//! # Reusing unchanged items
+//!
+//! [`Template::render_cached`] returns the same tree as `render`, but keeps, in a
+//! [`RenderCache`] owned by the caller (one per connection), the parsed node of every
+//! `{{#each}}` item together with the item's data. On the next render an item whose data
+//! is unchanged at the same position is neither rendered by handlebars nor parsed again.
+//! This applies to `{{#each}}` bodies that read only their item (no `../`, `@root`,
+//! `@index`, `@first`, `@last`, `@key`, block parameters) and call only built-in helpers,
+//! in templates that include no partials; other constructs render as usual.
+//!
 //! # Client quirks handled here
 //!
 //! The browser client renders a text slot that starts with `{{` and ends with `}}` as

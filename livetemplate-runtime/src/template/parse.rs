@@ -10,6 +10,7 @@
 //!         | EACH(body) part* CLOSE             -> Slot::Range of the body items | the else node
 //!         | PARTIAL part* PARTIAL_CLOSE        -> the partial node
 //! part   := text | BEGIN(id) node | slot
+//!         | ITEMS(n)                           -> body nodes reused or rendered apart
 //! ```
 //!
 //! Anything that does not fit the expected shape becomes a coarser `Slot::Text` holding

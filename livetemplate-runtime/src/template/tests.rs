@@ -820,3 +820,22 @@ fn assign_makes_values_equal() {
         }
     }
 }
+
+#[test]
+fn render_cache_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RenderCache>();
+    let t = Template::new("t", "{{#each xs}}<i>{{this}}</i>{{/each}}").expect("builds");
+    let mut cache = RenderCache::new();
+    let data = json!({"xs": [1, 2, 3]});
+    t.render_cached(&data, &mut cache).expect("renders");
+    let t2 = t.clone();
+    let (node, cache) = std::thread::spawn(move || {
+        let node = t2.render_cached(&data, &mut cache).expect("renders");
+        (node, cache)
+    })
+    .join()
+    .expect("thread ends");
+    assert_eq!(node.to_html(), "<i>1</i><i>2</i><i>3</i>");
+    assert_eq!(cache.cached_items(), 3);
+}
