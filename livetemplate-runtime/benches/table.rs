@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use livetemplate_runtime::template::Template;
+use livetemplate_runtime::template::{RenderCache, Template};
 use livetemplate_runtime::tree::{diff::write_diff, json::write_full, Node, Slot};
 use serde::Serialize;
 
@@ -77,6 +77,17 @@ struct Table {
 /// The keyed table of the template engine.
 const TABLE: &str = r#"<table><tbody>{{#each rows}}<tr data-key="{{id}}"><td>{{name}}</td><td>{{qty}}</td></tr>{{/each}}</tbody></table>"#;
 
+/// Fastest of `runs` timings of `f` (robust on a busy machine), printed.
+fn min_time(name: &str, runs: usize, mut f: impl FnMut()) {
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        f();
+        best = best.min(start.elapsed());
+    }
+    println!("min of {runs}: {name}: {best:?}");
+}
+
 fn template_table(c: &mut Criterion) {
     let template = Template::new("table", TABLE).expect("the table template compiles");
     let mut state = Table {
@@ -125,6 +136,74 @@ fn template_table(c: &mut Criterion) {
     let data = serde_json::to_value(&state).expect("the state serializes");
     c.bench_function("table/template: render 1000 rows", |b| {
         b.iter(|| black_box(template.render(black_box(&data)).expect("renders")))
+    });
+
+    {
+        let mut cache = RenderCache::new();
+        let _ = template.render_cached(&data, &mut cache);
+        min_time("to_value 1000 rows", 200, || {
+            black_box(serde_json::to_value(black_box(&state)).expect("serializes"));
+        });
+        min_time("render 1000 rows", 100, || {
+            black_box(template.render(black_box(&data)).expect("renders"));
+        });
+        min_time("render_cached 1000 unchanged rows", 200, || {
+            black_box(
+                template
+                    .render_cached(black_box(&data), &mut cache)
+                    .expect("renders"),
+            );
+        });
+        let mut other = serde_json::to_value(&state).expect("serializes");
+        other["rows"][500]["name"] = "Item 500 (changed)".into();
+        let mut flip = false;
+        min_time("render_cached 1000 rows, one changed", 200, || {
+            flip = !flip;
+            let d = if flip { &other } else { &data };
+            black_box(
+                template
+                    .render_cached(black_box(d), &mut cache)
+                    .expect("renders"),
+            );
+        });
+    }
+
+    let mut cache = RenderCache::new();
+    let mut render_cached = |s: &Table| {
+        let data = serde_json::to_value(s).expect("the state serializes");
+        template
+            .render_cached(&data, &mut cache)
+            .expect("the table renders")
+    };
+    let mut last = render_cached(&state);
+    c.bench_function(
+        "table/template cached: one row changed of 1000 (to_value + render_cached + diff + encode)",
+        |b| {
+            b.iter(|| {
+                edit(&mut state);
+                let next = render_cached(&state);
+                out.clear();
+                write_diff(&last, &next, &mut out);
+                black_box(&out);
+                last = next;
+            })
+        },
+    );
+    let mut cache = RenderCache::new();
+    c.bench_function(
+        "table/template cached: render_cached 1000 unchanged rows",
+        |b| {
+            b.iter(|| {
+                black_box(
+                    template
+                        .render_cached(black_box(&data), &mut cache)
+                        .expect("renders"),
+                )
+            })
+        },
+    );
+    c.bench_function("table/template: to_value 1000 rows", |b| {
+        b.iter(|| black_box(serde_json::to_value(black_box(&state)).expect("serializes")))
     });
 }
 

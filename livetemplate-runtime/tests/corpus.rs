@@ -6,7 +6,8 @@
 #[path = "templates/support.rs"]
 mod support;
 
-use support::{compare, corpus_cases, corpus_dir};
+use livetemplate_runtime::template::RenderCache;
+use support::{compare, compare_cached, corpus_cases, corpus_dir};
 
 #[test]
 fn corpus_renders_byte_for_byte() {
@@ -36,6 +37,13 @@ fn corpus_renders_byte_for_byte() {
             Ok(None) => failures.push(format!("{}: the oracle fails to render", case.name)),
             Err(e) => failures.push(e),
         }
+        // Cached renders: the first fills the cache, the second reuses it.
+        let mut cache = RenderCache::new();
+        for _ in 0..2 {
+            if let Err(e) = compare_cached(&template, data, &mut cache) {
+                failures.push(e);
+            }
+        }
     }
     assert!(
         failures.is_empty(),
@@ -64,11 +72,17 @@ fn own_templates_render_byte_for_byte() {
                 continue;
             }
         };
+        let mut cache = RenderCache::new();
         for (i, state) in states.iter().enumerate() {
             match compare(&oracle, &template, state) {
                 Ok(Some(_)) => {}
                 Ok(None) => failures.push(format!("{} state {i}: the oracle fails", case.name)),
                 Err(e) => failures.push(format!("state {i}: {e}")),
+            }
+            for _ in 0..2 {
+                if let Err(e) = compare_cached(&template, state, &mut cache) {
+                    failures.push(format!("state {i} (cached): {e}"));
+                }
             }
         }
     }

@@ -27,6 +27,7 @@ mod states;
 #[path = "templates/support.rs"]
 mod support;
 
+use livetemplate_runtime::template::RenderCache;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use states::{export, sequence};
 
@@ -71,4 +72,45 @@ fn generated_state_sequences_render_byte_for_byte() {
         rendered > own.len() * cases as usize,
         "only {rendered} states rendered"
     );
+}
+
+/// `render_cached` returns exactly what `render` returns over generated state sequences,
+/// with one cache per sequence and one cache shared by every sequence and template.
+#[test]
+fn cached_renders_equal_plain_renders() {
+    let cases: u32 = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(48);
+    let own = support::own_cases();
+    let shared = std::cell::RefCell::new(RenderCache::new());
+    let reused = std::cell::Cell::new(0usize);
+    for (case, samples) in &own {
+        let template = case.builder().build().unwrap_or_else(|e| panic!("{e}"));
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = sequence(&samples[0]);
+        let result = runner.run(&strategy, |states| {
+            let mut cache = RenderCache::new();
+            for (i, state) in states.iter().enumerate() {
+                for c in [&mut cache, &mut *shared.borrow_mut()] {
+                    support::compare_cached(&template, state, c).map_err(|e| {
+                        TestCaseError::fail(format!("step {i}, state {state}: {e}"))
+                    })?;
+                }
+                // Rendering the same state again reuses the items just rendered.
+                support::compare_cached(&template, state, &mut cache)
+                    .map_err(|e| TestCaseError::fail(format!("step {i} again: {e}")))?;
+            }
+            reused.set(reused.get().max(cache.cached_items()));
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("template {}: {e}", case.name);
+        }
+    }
+    assert!(reused.get() > 0, "no template reused any item");
 }

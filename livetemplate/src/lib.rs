@@ -95,6 +95,10 @@ pub use livetemplate_runtime::transport::{
 pub use livetemplate_runtime::Template;
 // End transport.
 
+/// Session stores for `#[persist]` fields: [`store::MemoryStore`] (the default),
+/// [`store::RedisStore`], and the [`store::SessionStore`] trait for your own.
+pub use livetemplate_runtime::store;
+
 /// The names most apps need: `use livetemplate::prelude::*;`.
 ///
 /// The macros, the [`LiveState`] trait and derive, [`Context`], [`Form`], [`Data`],

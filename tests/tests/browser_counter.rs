@@ -56,14 +56,12 @@ fn two_browsers() {
 
 /// Without JavaScript the button posts its form; 303 See Other; the page shows the new count.
 #[test]
-#[ignore = "the count must survive between HTTP requests: the transport does not yet keep #[persist] fields in a session store"]
 fn no_js() {
     scenario("no_js");
 }
 
 /// With every WebSocket refused the client uses HTTP (JSON POSTs) and clicks still work.
 #[test]
-#[ignore = "the count must survive between HTTP requests: the transport does not yet keep #[persist] fields in a session store"]
 fn ws_refused() {
     scenario("ws_refused");
 }

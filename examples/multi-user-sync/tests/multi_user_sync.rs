@@ -27,7 +27,9 @@ async fn every_tab_of_a_session_converges_and_late_tabs_start_at_the_shared_valu
     assert!(
         page.body.contains("<p>Counter: <strong>0</strong></p>")
             && page.body.contains(r#"<form method="POST">"#)
-            && page.body.contains(r#"<button name="increment">Increment</button>"#),
+            && page
+                .body
+                .contains(r#"<button name="increment">Increment</button>"#),
         "{}",
         page.body
     );

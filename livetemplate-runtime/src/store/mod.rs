@@ -2,7 +2,9 @@
 //!
 //! A [`SessionStore`] maps a session group id to an opaque byte string (the runtime stores
 //! the persisted fields of a state as one JSON document). It owns nothing else: no
-//! serialization, no knowledge of states, connections or paths.
+//! serialization, no knowledge of states, connections or paths. (The transport names a
+//! record by session group and page path, `<group>|<path>`; see
+//! [`transport::persist`](crate::transport::persist).)
 //!
 //! # The contract every store keeps
 //!

@@ -309,6 +309,114 @@ enum BlockKind {
 pub(crate) struct Instrumenter {
     next_id: u32,
     structural: Structural,
+    /// `Some(user helper names)` when `{{#each}}` items may be reused between renders
+    /// (see [`item_cacheable`]); `None` disables item caching.
+    cacheable: Option<HashSet<String>>,
+}
+
+/// Pure built-in helpers: their output depends only on their parameters.
+const PURE_HELPERS: &[&str] = &[
+    "if", "unless", "each", "with", "lookup", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or",
+    "not", "len",
+];
+
+/// Whether item caching may be used at all: the root template includes no partials
+/// (their indentation is render state), has no decorators, and no missing-helper hook is
+/// registered.
+pub(crate) fn caching_allowed(root: &HbTemplate, user_helpers: &HashSet<String>) -> bool {
+    fn no_partials(t: &HbTemplate) -> bool {
+        t.elements.iter().all(|el| match el {
+            TemplateElement::PartialExpression(_)
+            | TemplateElement::PartialBlock(_)
+            | TemplateElement::DecoratorExpression(_)
+            | TemplateElement::DecoratorBlock(_) => false,
+            TemplateElement::HelperBlock(ht) => [&ht.template, &ht.inverse]
+                .into_iter()
+                .flatten()
+                .all(no_partials),
+            _ => true,
+        })
+    }
+    !user_helpers.contains("helperMissing")
+        && !user_helpers.contains("blockHelperMissing")
+        && no_partials(root)
+}
+
+/// Whether a path refers only to the current context (`this`, `a.b`), not to a parent,
+/// the root or a `@` variable.
+fn local_path(raw: &str) -> bool {
+    !raw.contains("..") && !raw.contains('@')
+}
+
+fn param_cacheable(p: &Parameter, user: &HashSet<String>) -> bool {
+    match p {
+        Parameter::Literal(_) => true,
+        Parameter::Name(n) => local_path(n) && !user.contains(n.as_str()),
+        Parameter::Path(handlebars::Path::Relative((_, raw))) => local_path(raw),
+        Parameter::Path(_) => false,
+        Parameter::Subexpression(s) => match s.as_element() {
+            TemplateElement::Expression(ht) => call_cacheable(ht, user),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A helper call (or a plain value lookup) whose output depends only on the current
+/// context.
+fn call_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> bool {
+    let name_ok = match element_name(&ht.name) {
+        Some(n) if is_name_only(ht) && !PURE_HELPERS.contains(&n) => {
+            local_path(n) && !user.contains(n)
+        }
+        Some(n) => PURE_HELPERS.contains(&n) && !user.contains(n),
+        None => false,
+    };
+    name_ok
+        && ht.block_param.is_none()
+        && ht
+            .params
+            .iter()
+            .chain(ht.hash.values())
+            .all(|p| param_cacheable(p, user))
+}
+
+/// Whether an `{{#each}}` body renders the same output for the same item value wherever
+/// it appears: it reads only the item (no `../`, `@root`, `@index`, block parameters,
+/// partials), and calls only pure built-in helpers.
+fn body_cacheable(t: &HbTemplate, user: &HashSet<String>) -> bool {
+    t.elements.iter().all(|el| match el {
+        TemplateElement::RawString(_) | TemplateElement::Comment(_) => true,
+        TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+            call_cacheable(ht, user)
+        }
+        TemplateElement::HelperBlock(ht) => {
+            matches!(
+                element_name(&ht.name),
+                Some("if" | "unless" | "with" | "each")
+            ) && call_cacheable(ht, user)
+                && [&ht.template, &ht.inverse]
+                    .into_iter()
+                    .flatten()
+                    .all(|t| body_cacheable(t, user))
+        }
+        _ => false,
+    })
+}
+
+/// The list parameter of an `{{#each}}` whose items may be cached, if it is one.
+fn item_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> Option<Parameter> {
+    let list = match ht.params.as_slice() {
+        [p @ Parameter::Path(handlebars::Path::Relative((_, raw)))] if !raw.contains('@') => p,
+        _ => return None,
+    };
+    let ok = ht.hash.is_empty()
+        && ht.block_param.is_none()
+        && ht
+            .template
+            .as_ref()
+            .is_some_and(|t| body_cacheable(t, user));
+    ok.then(|| list.clone())
 }
 
 /// Wrap `elements` in a `WrapHelper` block whose template carries the opening marker as its
@@ -318,13 +426,23 @@ fn wrap(
     elements: Vec<TemplateElement>,
     mapping: Vec<TemplateMapping>,
 ) -> TemplateElement {
+    wrap_with(open, elements, mapping, Vec::new())
+}
+
+/// [`wrap`] with parameters for the wrapper helper.
+fn wrap_with(
+    open: String,
+    elements: Vec<TemplateElement>,
+    mapping: Vec<TemplateMapping>,
+    params: Vec<Parameter>,
+) -> TemplateElement {
     let mut body = HbTemplate::new();
     body.name = Some(open);
     body.elements = elements;
     body.mapping = mapping;
     let sub = Subexpression::new(
         Parameter::Name(marker::HELPER_NAME.to_owned()),
-        Vec::new(),
+        params,
         HashMap::new(),
     );
     match *sub.element {
@@ -393,11 +511,18 @@ fn opaque(t: &mut HbTemplate) {
 }
 
 impl Instrumenter {
-    pub(crate) fn new(structural: Structural) -> Self {
+    pub(crate) fn new(structural: Structural, cacheable: Option<HashSet<String>>) -> Self {
         Instrumenter {
             next_id: 0,
             structural,
+            cacheable,
         }
+    }
+
+    /// Stop marking `{{#each}}` sites for item caching (for templates that are only
+    /// reachable as partials).
+    pub(crate) fn disable_caching(&mut self) {
+        self.cacheable = None;
     }
 
     /// Number of sub-template ids handed out so far.
@@ -448,6 +573,10 @@ impl Instrumenter {
                         wrap_one(marker::BLOCK, None, TemplateElement::HelperBlock(ht), at)
                     }
                     BlockKind::Each => {
+                        let list = self
+                            .cacheable
+                            .as_ref()
+                            .and_then(|user| item_cacheable(&ht, user));
                         let body = self.alloc();
                         if let Some(inner) = ht.template.as_mut() {
                             self.template(inner, body);
@@ -456,11 +585,11 @@ impl Instrumenter {
                             let else_id = self.alloc();
                             self.template(inner, else_id);
                         }
-                        wrap_one(
-                            marker::EACH,
-                            Some(body),
-                            TemplateElement::HelperBlock(ht),
-                            at,
+                        wrap_with(
+                            marker::encode(marker::EACH, Some(body)),
+                            vec![TemplateElement::HelperBlock(ht)],
+                            at.cloned().into_iter().collect(),
+                            list.into_iter().collect(),
                         )
                     }
                     BlockKind::Opaque => {

@@ -11,12 +11,18 @@
 //! raw-writing helpers) containing them is not supported: the parser reports an error
 //! when the marker structure breaks, and otherwise the characters are dropped.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
+use handlebars::template::TemplateElement;
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason, Renderable,
+    BlockContext, Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext,
+    RenderError, RenderErrorReason, Renderable, StringOutput,
 };
+use serde_json::Value;
+
+use super::parse::{self, StaticsCache};
+use crate::tree::Node;
 
 /// Name under which [`WrapHelper`] is registered. Template sources cannot contain it
 /// (reserved characters are rejected), so it cannot clash with a user's helper call.
@@ -41,6 +47,9 @@ pub(crate) const CLOSE: char = '\u{FDD6}';
 pub(crate) const PARTIAL: char = '\u{FDD7}';
 /// End of a partial slot.
 pub(crate) const PARTIAL_CLOSE: char = '\u{FDD8}';
+/// Items of an `{{#each}}` rendered from the item cache; followed by the index of the
+/// node list in [`Scratch::items`]. Only written between `EACH(id)` and `CLOSE`.
+pub(crate) const ITEMS: char = '\u{FDD9}';
 /// Escape: the next character is data, not a marker.
 pub(crate) const ESC: char = '\u{FDDF}';
 /// First hex digit character (`0`); digits run to U+FDEF (`f`).
@@ -111,36 +120,76 @@ pub(crate) struct State {
     pub(crate) depth_exceeded: bool,
 }
 
-thread_local! {
-    static STATE: Cell<State> = const { Cell::new(State { mode: Mode::Off, silent: 0, depth: 0, depth_exceeded: false }) };
+/// Item cache of one cached render (see `Template::render_cached`).
+pub(crate) struct Scratch {
+    /// Per `{{#each}}` body id, per position: the item value last rendered there and
+    /// its parsed body node.
+    pub(crate) sites: Vec<Vec<Option<(Value, Node)>>>,
+    /// Node lists written as `ITEMS(n)` markers in this render: (body id, nodes).
+    pub(crate) items: Vec<(u32, Vec<Node>)>,
 }
 
-/// Installs a fresh [`State`] for one render and restores the previous one on drop.
+thread_local! {
+    static STATE: Cell<State> = const { Cell::new(State { mode: Mode::Off, silent: 0, depth: 0, depth_exceeded: false }) };
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+/// Installs a fresh [`State`] (and item cache) for one render and restores the previous
+/// ones on drop.
 pub(crate) struct StateGuard {
     prev: State,
+    prev_scratch: Option<Scratch>,
 }
 
 impl StateGuard {
-    pub(crate) fn enter(mode: Mode) -> StateGuard {
+    pub(crate) fn enter(mode: Mode, scratch: Option<Scratch>) -> StateGuard {
         let prev = STATE.with(|s| {
             s.replace(State {
                 mode,
                 ..State::default()
             })
         });
-        StateGuard { prev }
+        let prev_scratch = SCRATCH.with(|s| s.replace(scratch));
+        StateGuard { prev, prev_scratch }
     }
 
     /// The state of the render this guard covers.
     pub(crate) fn current(&self) -> State {
         STATE.with(Cell::get)
     }
+
+    /// Take back the item cache of the render this guard covers.
+    pub(crate) fn take_scratch(&self) -> Option<Scratch> {
+        SCRATCH.with(RefCell::take)
+    }
 }
 
 impl Drop for StateGuard {
     fn drop(&mut self) {
         STATE.with(|s| s.set(self.prev));
+        let prev = self.prev_scratch.take();
+        SCRATCH.with(|s| *s.borrow_mut() = prev);
     }
+}
+
+/// The node list of an `ITEMS(n)` marker (taken: each list is used once).
+pub(crate) fn take_items(n: usize) -> Option<(u32, Vec<Node>)> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let entry = s.as_mut()?.items.get_mut(n)?;
+        Some((entry.0, std::mem::take(&mut entry.1)))
+    })
+}
+
+/// Decode the id of an encoded marker (`encode(kind, Some(id))`).
+fn decode_id(open: &str) -> Option<u32> {
+    let mut chars = open.chars();
+    chars.next()?;
+    let mut id: u32 = 0;
+    for c in chars {
+        id = id.checked_mul(16)? + (c as u32).checked_sub(DIGIT0 as u32)?;
+    }
+    Some(id)
 }
 
 /// The escape function of instrumented registries: handlebars' `html_escape`, plus an
@@ -186,9 +235,90 @@ const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 /// the line and column of the wrapped element, as `Template::render` would add them.
 pub(crate) struct WrapHelper {
     pub(crate) max_depth: u32,
+    /// The template's statics, for parsing items rendered outside the main output.
+    pub(crate) statics: Arc<StaticsCache>,
 }
 
 impl WrapHelper {
+    /// An `{{#each}}` over a non-empty array in a cached render: every item whose value is
+    /// the one rendered at its position last time reuses that node; the others are
+    /// rendered (the body depends only on the item, see `compile::item_cacheable`) and
+    /// parsed on their own. Writes `EACH(id) ITEMS(n) CLOSE`. `Ok(false)`: not applicable.
+    fn each_cached<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        body: &'rc handlebars::template::Template,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> Result<bool, RenderError> {
+        let Some(Value::Array(list)) = h.param(0).map(|p| p.value()) else {
+            return Ok(false);
+        };
+        let open = body.name.as_deref().unwrap_or_default();
+        let Some(TemplateElement::HelperBlock(each)) = body.elements.first() else {
+            return Ok(false);
+        };
+        let (Some(item_tpl), Some(site)) = (each.template.as_ref(), decode_id(open)) else {
+            return Ok(false);
+        };
+        let site = site as usize;
+        if list.is_empty() || !SCRATCH.with(|s| s.borrow().is_some()) {
+            return Ok(false);
+        }
+        let mut nodes = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let hit = SCRATCH.with(|s| {
+                let s = s.borrow();
+                match s.as_ref()?.sites.get(site)?.get(i)? {
+                    Some((v, n)) if v == item => Some(n.clone()),
+                    _ => None,
+                }
+            });
+            if let Some(n) = hit {
+                nodes.push(n);
+                continue;
+            }
+            let mut buf = StringOutput::new();
+            let mut block = BlockContext::new();
+            block.set_base_value(item.clone());
+            rc.push_block(block);
+            let result = item_tpl.render(r, ctx, rc, &mut buf);
+            rc.pop_block();
+            result?;
+            let text = buf.into_string().map_err(|e| {
+                RenderError::from(RenderErrorReason::Other(format!("invalid output: {e}")))
+            })?;
+            let node = parse::parse_fragment(&text, &self.statics)
+                .map_err(|detail| RenderError::from(RenderErrorReason::Other(detail)))?;
+            SCRATCH.with(|s| {
+                if let Some(sc) = s.borrow_mut().as_mut() {
+                    if let Some(slots) = sc.sites.get_mut(site) {
+                        if slots.len() <= i {
+                            slots.resize_with(i + 1, || None);
+                        }
+                        slots[i] = Some((item.clone(), node.clone()));
+                    }
+                }
+            });
+            nodes.push(node);
+        }
+        let n = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let sc = s.as_mut()?;
+            sc.items.push((site as u32, nodes));
+            Some(sc.items.len() - 1)
+        });
+        let Some(n) = n else {
+            return Err(RenderErrorReason::Other("item cache vanished".into()).into());
+        };
+        out.write(open)?;
+        out.write(&encode(ITEMS, Some(n as u32)))?;
+        out.write(CLOSE_STR)?;
+        Ok(true)
+    }
+
     fn enter_partial(&self) -> HelperResult {
         let mut st = STATE.with(Cell::get);
         st.depth += 1;
@@ -253,6 +383,13 @@ impl HelperDef for WrapHelper {
         }
         let mut st = STATE.with(Cell::get);
         let write = st.mode == Mode::Tree && st.silent == 0;
+        if kind == EACH
+            && write
+            && !h.params().is_empty()
+            && self.each_cached(h, body, r, ctx, rc, out)?
+        {
+            return Ok(());
+        }
         if kind == RAW_OPEN {
             st.silent += 1;
             STATE.with(|s| s.set(st));

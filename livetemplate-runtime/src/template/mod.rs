@@ -34,6 +34,16 @@
 //! items and empty statics. Items that come out with different statics (possible with
 //! unusual indentation) make the whole list one text slot.
 //!
+//! # Reusing unchanged items
+//!
+//! [`Template::render_cached`] returns the same tree as `render`, but keeps, in a
+//! [`RenderCache`] owned by the caller (one per connection), the parsed node of every
+//! `{{#each}}` item together with the item's data. On the next render an item whose data
+//! is unchanged at the same position is neither rendered by handlebars nor parsed again.
+//! This applies to `{{#each}}` bodies that read only their item (no `../`, `@root`,
+//! `@index`, `@first`, `@last`, `@key`, block parameters) and call only built-in helpers,
+//! in templates that include no partials; other constructs render as usual.
+//!
 //! # Client quirks handled here
 //!
 //! The browser client renders a text slot that starts with `{{` and ends with `}}` as
@@ -69,6 +79,7 @@ mod parse;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use handlebars::{Handlebars, HelperDef};
@@ -80,7 +91,7 @@ use crate::tree::Slot;
 
 pub use error::{Location, RenderError, TemplateError};
 
-use marker::{Mode, StateGuard};
+use marker::{Mode, Scratch, StateGuard};
 use parse::StaticsCache;
 
 /// Default partial nesting limit.
@@ -96,8 +107,83 @@ pub struct Template {
 struct Inner {
     name: String,
     registry: Handlebars<'static>,
-    cache: StaticsCache,
+    cache: Arc<StaticsCache>,
     max_depth: usize,
+    /// Unique per compiled template (a [`RenderCache`] belongs to one template).
+    id: u64,
+    /// Number of sub-template ids.
+    ids: u32,
+    /// Whether `{{#each}}` items may be reused by [`Template::render_cached`].
+    cacheable: bool,
+}
+
+static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What [`Template::render_cached`] remembers between renders of one client: the
+/// rendered `{{#each}}` items, by position, with the data they were rendered from.
+///
+/// Keep one per connection (it is tied to the last template it was used with; using it
+/// with another template starts it afresh).
+#[derive(Default)]
+pub struct RenderCache {
+    template: u64,
+    sites: Vec<Vec<Option<(Value, Node)>>>,
+    /// The data of the last render, updated in place (reusing its allocations).
+    ctx: Option<handlebars::Context>,
+}
+
+/// Make `dst` equal to `src`, keeping the allocations of the parts that already match.
+fn assign(dst: &mut Value, src: &Value) {
+    match (dst, src) {
+        (Value::String(d), Value::String(s)) => {
+            if d != s {
+                d.clone_from(s);
+            }
+        }
+        (Value::Array(d), Value::Array(s)) => {
+            d.truncate(s.len());
+            for (dv, sv) in d.iter_mut().zip(s) {
+                assign(dv, sv);
+            }
+            let have = d.len();
+            d.extend(s[have..].iter().cloned());
+        }
+        (Value::Object(d), Value::Object(s)) => {
+            if d.len() == s.len() && d.keys().zip(s.keys()).all(|(a, b)| a == b) {
+                for ((_, dv), (_, sv)) in d.iter_mut().zip(s) {
+                    assign(dv, sv);
+                }
+            } else {
+                d.clone_from(s);
+            }
+        }
+        (d, s) => {
+            if *d != *s {
+                *d = s.clone();
+            }
+        }
+    }
+}
+
+impl RenderCache {
+    /// An empty cache.
+    pub fn new() -> RenderCache {
+        RenderCache::default()
+    }
+
+    /// Number of rendered items held for reuse.
+    pub fn cached_items(&self) -> usize {
+        self.sites.iter().map(|s| s.iter().flatten().count()).sum()
+    }
+}
+
+impl fmt::Debug for RenderCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderCache")
+            .field("template", &self.template)
+            .field("items", &self.cached_items())
+            .finish()
+    }
 }
 
 impl fmt::Debug for Template {
@@ -185,6 +271,60 @@ impl Template {
         parse::parse(&out, &self.inner.cache, &self.inner.name)
     }
 
+    /// Render `data` as [`Template::render`] does (the same tree), reusing the `{{#each}}`
+    /// items of earlier renders with this `cache` whose data did not change.
+    ///
+    /// Items are reused when the `{{#each}}` body reads only the item (no `../`,
+    /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters) and calls only
+    /// built-in helpers, and the template has no partials; otherwise this is `render`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Template::render`].
+    pub fn render_cached(
+        &self,
+        data: &Value,
+        cache: &mut RenderCache,
+    ) -> Result<Node, RenderError> {
+        if !self.inner.cacheable {
+            return self.render(data);
+        }
+        if cache.template != self.inner.id {
+            cache.template = self.inner.id;
+            cache.sites = Vec::new();
+            cache.ctx = None;
+        }
+        let mut sites = std::mem::take(&mut cache.sites);
+        sites.resize_with(self.inner.ids as usize, Vec::new);
+        let scratch = Scratch {
+            sites,
+            items: Vec::new(),
+        };
+        let ctx = match cache.ctx.take() {
+            Some(mut ctx) => {
+                assign(ctx.data_mut(), data);
+                ctx
+            }
+            None => handlebars::Context::from(data.clone()),
+        };
+        let guard = StateGuard::enter(Mode::Tree, Some(scratch));
+        let result = self
+            .inner
+            .registry
+            .render_with_context(&self.inner.name, &ctx);
+        let state = guard.current();
+        let parsed = result.map(|out| parse::parse(&out, &self.inner.cache, &self.inner.name));
+        if let Some(scratch) = guard.take_scratch() {
+            cache.sites = scratch.sites;
+        }
+        drop(guard);
+        cache.ctx = Some(ctx);
+        match parsed {
+            Ok(node) => node,
+            Err(e) => Err(self.render_error(e, state)),
+        }
+    }
+
     /// Render `data` to a plain HTML string (the same bytes as `render(data)?.to_html()`).
     ///
     /// # Errors
@@ -196,26 +336,28 @@ impl Template {
 
     fn render_mode(&self, data: &Value, mode: Mode) -> Result<String, RenderError> {
         let ctx = handlebars::Context::from(data.clone());
-        let guard = StateGuard::enter(mode);
+        let guard = StateGuard::enter(mode, None);
         let result = self
             .inner
             .registry
             .render_with_context(&self.inner.name, &ctx);
         let state = guard.current();
         drop(guard);
-        result.map_err(|e| {
-            if state.depth_exceeded {
-                RenderError::DepthExceeded {
-                    template: self.inner.name.clone(),
-                    max_depth: self.inner.max_depth,
-                }
-            } else {
-                RenderError::Handlebars {
-                    template: self.inner.name.clone(),
-                    source: Box::new(e),
-                }
+        result.map_err(|e| self.render_error(e, state))
+    }
+
+    fn render_error(&self, e: handlebars::RenderError, state: marker::State) -> RenderError {
+        if state.depth_exceeded {
+            RenderError::DepthExceeded {
+                template: self.inner.name.clone(),
+                max_depth: self.inner.max_depth,
             }
-        })
+        } else {
+            RenderError::Handlebars {
+                template: self.inner.name.clone(),
+                source: Box::new(e),
+            }
+        }
     }
 }
 
@@ -282,18 +424,25 @@ impl TemplateBuilder {
             checker.check(name, t)?;
         }
 
-        let mut inst = compile::Instrumenter::new(compile::Structural::new(&helper_names));
+        let cacheable = compile::caching_allowed(&root, &helper_names);
+        let mut inst = compile::Instrumenter::new(
+            compile::Structural::new(&helper_names),
+            cacheable.then(|| helper_names.clone()),
+        );
         inst.instrument(&mut root);
+        inst.disable_caching();
         for (_, t) in &mut partials {
             inst.instrument(t);
         }
 
+        let statics = Arc::new(StaticsCache::new(inst.ids()));
         let mut registry = Handlebars::new();
         registry.register_escape_fn(marker::escape);
         registry.register_helper(
             marker::HELPER_NAME,
             Box::new(marker::WrapHelper {
                 max_depth: u32::try_from(self.max_depth).unwrap_or(u32::MAX),
+                statics: statics.clone(),
             }),
         );
         for (name, h) in self.helpers {
@@ -309,8 +458,11 @@ impl TemplateBuilder {
             inner: Arc::new(Inner {
                 name: self.name,
                 registry,
-                cache: StaticsCache::new(inst.ids()),
+                cache: statics,
                 max_depth: self.max_depth,
+                id: NEXT_TEMPLATE_ID.fetch_add(1, Ordering::Relaxed),
+                ids: inst.ids(),
+                cacheable,
             }),
         })
     }

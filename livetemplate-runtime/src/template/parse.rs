@@ -10,6 +10,7 @@
 //!         | EACH(body) part* CLOSE             -> Slot::Range of the body items | the else node
 //!         | PARTIAL part* PARTIAL_CLOSE        -> the partial node
 //! part   := text | BEGIN(id) node | slot
+//!         | ITEMS(n)                           -> body nodes reused or rendered apart
 //! ```
 //!
 //! Anything that does not fit the expected shape becomes a coarser `Slot::Text` holding
@@ -56,6 +57,7 @@ enum Marker {
     Close,
     Partial,
     PartialClose,
+    Items(u32),
 }
 
 enum Part<'a> {
@@ -80,6 +82,17 @@ pub(crate) fn parse(
         template: template.to_owned(),
         detail,
     })
+}
+
+/// Parse the output of one `{{#each}}` body rendered on its own (`BEGIN(id) … END`).
+pub(crate) fn parse_fragment(output: &str, cache: &StaticsCache) -> Result<Node, String> {
+    let mut p = Parser {
+        s: output,
+        pos: 0,
+        cache,
+        local: vec![None; cache.slots.len()],
+    };
+    p.root()
 }
 
 struct Parser<'a> {
@@ -177,6 +190,7 @@ impl<'a> Parser<'a> {
             marker::CLOSE => Marker::Close,
             marker::PARTIAL => Marker::Partial,
             marker::PARTIAL_CLOSE => Marker::PartialClose,
+            marker::ITEMS => Marker::Items(self.id()?),
             other => return Err(format!("unexpected U+{:04X} in output", other as u32)),
         };
         Ok(Some(m))
@@ -314,6 +328,11 @@ impl<'a> Parser<'a> {
                 Some(m @ (Marker::RawOpen | Marker::Block | Marker::Each(_) | Marker::Partial)) => {
                     let s = self.slot(m)?;
                     parts.push(Part::Slot(s));
+                }
+                Some(Marker::Items(n)) => {
+                    let (body, nodes) = marker::take_items(n as usize)
+                        .ok_or_else(|| format!("unknown item list {n}"))?;
+                    parts.extend(nodes.into_iter().map(|node| Part::Node(body, node)));
                 }
                 Some(other) => return Err(format!("unexpected {other:?} (expected {close:?})")),
                 None => return Err(format!("output ends before {close:?}")),

@@ -695,3 +695,147 @@ fn recursion_through_an_opaque_block_is_a_depth_error() {
         Err(RenderError::DepthExceeded { .. })
     ));
 }
+
+/// Render every state in order with one cache: each cached tree equals the plain render
+/// and the plain handlebars HTML; returns the cache.
+fn cached_sequence(source: &str, states: &[Value]) -> RenderCache {
+    let t = Template::new("t", source).expect("template builds");
+    let mut cache = RenderCache::new();
+    for (i, state) in states.iter().enumerate() {
+        for _ in 0..2 {
+            let plain_tree = t.render(state).expect("renders");
+            let cached = t.render_cached(state, &mut cache).expect("renders cached");
+            assert_eq!(cached, plain_tree, "{source} state {i}");
+            assert_eq!(cached.to_html(), plain(source, &[], state), "state {i}");
+        }
+    }
+    cache
+}
+
+#[test]
+fn render_cached_reuses_items_that_read_only_the_item() {
+    let states = [
+        json!({"title": "T", "rows": [{"id": "a", "n": 1}, {"id": "b"}]}),
+        json!({"title": "U", "rows": [{"id": "a", "n": 2}, {"id": "b"}, {"id": "c", "tags": ["x", "y"]}]}),
+        json!({"title": "U", "rows": []}),
+        json!({"title": "U", "rows": {"k": {"id": "o"}}}),
+        json!({"title": "U", "rows": ["s", 1, null, true]}),
+        json!({"title": "V", "rows": [{"id": "c", "tags": ["y"]}, {"id": "a", "n": 2}]}),
+    ];
+    let cacheable = [
+        r#"<ul>{{#each rows}}<li data-key="{{id}}">{{n}}{{title}}</li>{{/each}}</ul>"#,
+        r#"{{#each rows}}{{#if n}}<b>{{n}}</b>{{else}}-{{/if}}{{#each tags}}<i>{{this}}</i>{{/each}}{{/each}}"#,
+        r#"{{#each rows}}[{{this}}]{{else}}empty{{/each}}"#,
+        r#"{{#each rows}}{{#with this}}{{eq id "a"}}{{len tags}}{{/with}}{{/each}}"#,
+    ];
+    for source in cacheable {
+        let cache = cached_sequence(source, &states);
+        assert!(cache.cached_items() > 0, "{source}: nothing cached");
+    }
+    // Bodies that read more than the item are rendered every time.
+    let not_cacheable = [
+        r#"{{#each rows}}{{../title}}{{id}}{{/each}}"#,
+        r#"{{#each rows}}{{@index}}{{id}}{{/each}}"#,
+        r#"{{#each rows}}{{@root.title}}{{/each}}"#,
+        r#"{{#each rows as |r|}}{{r.id}}{{/each}}"#,
+        r#"{{#each rows}}{{#each tags}}{{@../index}}{{/each}}{{/each}}"#,
+        r#"{{#each rows}}{{log id}}{{/each}}"#,
+    ];
+    for source in not_cacheable {
+        let cache = cached_sequence(source, &states);
+        assert_eq!(cache.cached_items(), 0, "{source}: items were cached");
+    }
+}
+
+#[test]
+fn render_cached_is_render_with_partials_or_custom_helpers() {
+    let t = Template::builder("t", "{{#each rows}}{{> row}}{{/each}}")
+        .partial("row", "<p>{{id}}</p>")
+        .build()
+        .expect("builds");
+    let data = json!({"rows": [{"id": "a"}, {"id": "b"}]});
+    let mut cache = RenderCache::new();
+    for _ in 0..2 {
+        assert_eq!(
+            t.render_cached(&data, &mut cache).expect("renders"),
+            t.render(&data).expect("renders")
+        );
+    }
+    assert_eq!(cache.cached_items(), 0);
+
+    let shout = |h: &handlebars::Helper<'_>,
+                 _: &Handlebars<'_>,
+                 _: &handlebars::Context,
+                 _: &mut handlebars::RenderContext<'_, '_>,
+                 out: &mut dyn handlebars::Output|
+     -> handlebars::HelperResult {
+        let v = h
+            .param(0)
+            .map(|p| p.value().to_string())
+            .unwrap_or_default();
+        out.write(&v.to_uppercase())?;
+        Ok(())
+    };
+    let t = Template::builder("t", "{{#each rows}}{{shout id}}{{/each}}")
+        .helper("shout", shout)
+        .build()
+        .expect("builds");
+    let mut cache = RenderCache::new();
+    assert_eq!(
+        t.render_cached(&data, &mut cache).expect("renders"),
+        t.render(&data).expect("renders")
+    );
+    assert_eq!(cache.cached_items(), 0);
+}
+
+#[test]
+fn render_cache_follows_its_template() {
+    let a = Template::new("a", "{{#each xs}}<i>{{this}}</i>{{/each}}").expect("builds");
+    let b = Template::new("b", "{{#each xs}}<b>{{this}}</b>{{/each}}").expect("builds");
+    let data = json!({"xs": [1, 2]});
+    let mut cache = RenderCache::new();
+    for t in [&a, &b, &a] {
+        assert_eq!(
+            t.render_cached(&data, &mut cache).expect("renders"),
+            t.render(&data).expect("renders")
+        );
+    }
+}
+
+#[test]
+fn assign_makes_values_equal() {
+    let values = [
+        json!({"a": [1, "x", {"b": null}], "c": "long string"}),
+        json!({"a": [2, "y"], "c": "s"}),
+        json!({"a": [2, "y", {"b": true}, [1]], "d": 1}),
+        json!([1, 2]),
+        json!("s"),
+        json!({"a": {}, "c": ["z"]}),
+    ];
+    for from in &values {
+        for to in &values {
+            let mut v = from.clone();
+            assign(&mut v, to);
+            assert_eq!(&v, to);
+        }
+    }
+}
+
+#[test]
+fn render_cache_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RenderCache>();
+    let t = Template::new("t", "{{#each xs}}<i>{{this}}</i>{{/each}}").expect("builds");
+    let mut cache = RenderCache::new();
+    let data = json!({"xs": [1, 2, 3]});
+    t.render_cached(&data, &mut cache).expect("renders");
+    let t2 = t.clone();
+    let (node, cache) = std::thread::spawn(move || {
+        let node = t2.render_cached(&data, &mut cache).expect("renders");
+        (node, cache)
+    })
+    .join()
+    .expect("thread ends");
+    assert_eq!(node.to_html(), "<i>1</i><i>2</i><i>3</i>");
+    assert_eq!(cache.cached_items(), 3);
+}

@@ -13,11 +13,13 @@ use super::broker::{Broker, Publisher};
 use super::live::Shared;
 use super::options::{ClientAssets, Options, RateLimit};
 use super::page::new_wrapper_id;
+use super::persist::PersistStats;
 use super::registry::Registry;
 use super::session::Authenticator;
 use super::{http as http_paths, ws, BoxError, Response, Template};
 use crate::controller::Controller;
 use crate::pubsub::{AclRequest, TopicPolicy};
+use crate::store::SessionStore;
 
 /// Header telling the client whether to use WebSocket (`enabled`) or HTTP (`disabled`).
 pub const WEBSOCKET_HEADER: &str = "x-livetemplate-websocket";
@@ -208,6 +210,32 @@ impl<C: Controller> LiveHandler<C> {
         handler
     }
 
+    /// Keep the `#[persist]` fields of this page in `store` (any [`SessionStore`],
+    /// including an `Arc<dyn SessionStore>`), e.g. a
+    /// [`RedisStore`](crate::store::RedisStore) so that they survive a server restart
+    /// and are shared by replicas.
+    ///
+    /// Default: a [`MemoryStore`](crate::store::MemoryStore) of this handler, replaced
+    /// by the [`App`](super::App)'s store when the handler is added to one. A store set
+    /// here is kept by the `App`. A state without `#[persist]` fields never touches it.
+    pub fn session_store(mut self, store: impl SessionStore) -> Self {
+        self.shared_mut()
+            .options
+            .persistence
+            .set_store(Arc::new(store));
+        self
+    }
+
+    /// Use `store` unless one was set with [`session_store`](Self::session_store).
+    pub(crate) fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> LiveHandler<C> {
+        let mut handler = self.clone();
+        let mut persistence = handler.shared.options.persistence.clone();
+        if persistence.adopt_store(store) {
+            handler.shared_mut().options.persistence = persistence;
+        }
+        handler
+    }
+
     /// Let connections subscribe to any developer topic (well-formed, e.g. `room/1` or
     /// `room/*`). Replaces a [`topic_acl`](Self::topic_acl).
     pub fn open_topics(mut self) -> Self {
@@ -243,6 +271,17 @@ impl<C: Controller> LiveHandler<C> {
     /// the publisher from the app.
     pub fn publisher(&self) -> Publisher {
         self.shared.options.pubsub.broker.publisher()
+    }
+
+    /// The session store holding this page's `#[persist]` fields.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        self.shared.options.persistence.store()
+    }
+
+    /// Counters of this handler's session store use: reads, writes, skipped writes and
+    /// failures (each failure is also logged).
+    pub fn persist_stats(&self) -> PersistStats {
+        self.shared.options.persistence.stats()
     }
 
     /// The live connections of this handler.

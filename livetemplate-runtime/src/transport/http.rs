@@ -221,7 +221,7 @@ pub(crate) async fn get<C: Controller>(shared: &Shared<C>, parts: &Parts) -> Res
         Ok(w) => w,
         Err(e) => return auth_response(e),
     };
-    let mut page = Page::new(shared, who, query_map(parts));
+    let mut page = Page::new(shared, who, query_map(parts), parts.uri.path()).await;
     page.link = Some(http_link(shared, parts.clone()));
     let flash = read_flash(parts);
     if let Some(f) = &flash {
@@ -340,7 +340,7 @@ where
             .entry(k.clone())
             .or_insert_with(|| Value::String(v.clone()));
     }
-    let mut page = Page::new(shared, who, query);
+    let mut page = Page::new(shared, who, query, parts.uri.path()).await;
     page.link = Some(http_link(shared, parts.clone()));
     if let Err(e) = page.mount(shared, ConnectKind::Action).await {
         if !is_topic_error(&e) {

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::options::Options;
+use super::persist::{After, Slot};
 use super::realtime::Link;
 use super::registry::{Dispatch, Registry};
 use super::session::Who;
@@ -52,19 +53,18 @@ impl<C: Controller> Clone for Shared<C> {
 }
 
 impl<C: Controller> Shared<C> {
-    /// A fresh state for a new page or connection.
-    ///
-    /// Session-store integration hooks in here: restore the `#[persist]` fields of
-    /// `who.group_id` into the fresh clone.
-    pub(crate) fn load_state(&self, _who: &Who) -> C::State {
-        (*self.initial).clone()
+    /// The state a new page or connection starts from: a clone of the initial state
+    /// with the `#[persist]` fields of `slot` (group and path) restored from the
+    /// session store (see the `persist` module for the schedule and failures).
+    pub(crate) async fn load_state(&self, slot: &mut Slot) -> C::State {
+        self.options.persistence.load(&*self.initial, slot).await
     }
 
-    /// Called after every successful mount or action with the committed state.
-    ///
-    /// Session-store integration hooks in here: save the `#[persist]` fields for
-    /// `who.group_id`.
-    pub(crate) fn save_state(&self, _who: &Who, _state: &C::State) {}
+    /// Called after every successful mount, connect hook or action with the committed
+    /// state: writes its `#[persist]` fields when the schedule says so.
+    pub(crate) async fn save_state(&self, slot: &mut Slot, state: &C::State, after: After) {
+        self.options.persistence.save(slot, state, after).await;
+    }
 
     /// `["change"]` when the controller has a `change` action.
     pub(crate) fn capabilities(&self) -> Option<&'static [&'static str]> {
@@ -142,12 +142,21 @@ pub(crate) struct Page<C: Controller> {
     pub(crate) link: Option<Arc<Link>>,
     /// Error envelopes waiting to be sent (refused subscriptions), WebSocket only.
     pub(crate) envelopes: Vec<String>,
+    /// Where the persisted fields live (group and path) and what was last stored.
+    pub(crate) persist: Slot,
 }
 
 impl<C: Controller> Page<C> {
-    pub(crate) fn new(shared: &Shared<C>, who: Who, query: BTreeMap<String, String>) -> Page<C> {
+    /// A page of `who` at `path`, its state restored from the session store.
+    pub(crate) async fn new(
+        shared: &Shared<C>,
+        who: Who,
+        query: BTreeMap<String, String>,
+        path: &str,
+    ) -> Page<C> {
+        let mut persist = Slot::new(&who.group_id, path);
         Page {
-            state: shared.load_state(&who),
+            state: shared.load_state(&mut persist).await,
             errors: BTreeMap::new(),
             flash: BTreeMap::new(),
             query,
@@ -156,6 +165,7 @@ impl<C: Controller> Page<C> {
             connection_id: None,
             link: None,
             envelopes: Vec::new(),
+            persist,
         }
     }
 
@@ -180,17 +190,28 @@ impl<C: Controller> Page<C> {
     ) -> Result<(), Error> {
         let mut next = self.state.clone();
         let c = &*shared.controller;
-        let result = match call {
-            Call::Mount => guarded(what, c.mount(&mut next, &mut ctx)).await,
-            Call::Connect => guarded(what, c.on_connect(&mut next, &mut ctx)).await,
-            Call::Action(i) => guarded(what, c.dispatch(i, &mut next, &mut ctx)).await,
+        let (result, after) = match call {
+            Call::Mount => (
+                guarded(what, c.mount(&mut next, &mut ctx)).await,
+                After::Mount(ctx.kind),
+            ),
+            Call::Connect => (
+                guarded(what, c.on_connect(&mut next, &mut ctx)).await,
+                After::Connect,
+            ),
+            Call::Action(i) => (
+                guarded(what, c.dispatch(i, &mut next, &mut ctx)).await,
+                After::Action,
+            ),
         };
         self.flash = std::mem::take(&mut ctx.flash);
         let mut realtime = std::mem::take(&mut ctx.realtime);
         self.envelopes.append(&mut realtime.envelopes);
         if result.is_ok() {
             self.state = next;
-            shared.save_state(&self.who, &self.state);
+            shared
+                .save_state(&mut self.persist, &self.state, after)
+                .await;
             // Publishes leave only once the state they announce is committed and stored.
             realtime.deliver(&self.state, &self.who.group_id);
         }
@@ -214,7 +235,7 @@ impl<C: Controller> Page<C> {
 
     /// The connect hook (WebSocket only): errors are logged and ignored.
     pub(crate) async fn on_connect(&mut self, shared: &Shared<C>) {
-        let ctx = self.context(ConnectKind::NewConnect, Origin::Lifecycle);
+        let ctx = self.context(self.persist.connect_kind(), Origin::Lifecycle);
         if let Err(e) = self.run(shared, ctx, "on_connect", Call::Connect).await {
             tracing::warn!(error = %e, group = %self.who.group_id, "on_connect failed; ignored");
         }

@@ -12,8 +12,10 @@
 //! | `POST` JSON action | `{"tree":<full>,"meta":{…,"action":…}}`: HTTP answers always carry the full tree |
 //! | `POST` form (no JS) | success: `303` to the same path and query, flash in the `lvt-flash` cookie; errors: `200` page re-rendered with them |
 //!
-//! Lifecycle: every page and connection starts from a clone of the initial state;
-//! mount runs on every GET, every POST (before the action) and every WebSocket connect
+//! Lifecycle: every page and connection starts from a clone of the initial state with
+//! its `#[persist]` fields restored from the session store (per session group and
+//! path; [`persist`] gives the schedule, [`LiveHandler::session_store`]
+//! and [`App::session_store`] the store); mount runs on every GET, every POST (before the action) and every WebSocket connect
 //! (query = the URL's query) and `__navigate__`; `on_connect` runs after mount on
 //! WebSocket connects only (its errors are logged and ignored); `on_disconnect` when a
 //! connection ends. Actions run on a clone of the state that replaces it only on
@@ -27,11 +29,12 @@
 //! `lvt.client_script_url` and `lvt.client_style_url` (see [`page`]).
 //!
 //! Modules: `handler` ([`LiveHandler`], the service and its options), `live` (page
-//! lifecycle), `http` and [`ws`] (the two transports), [`session`] (groups, cookie,
-//! authentication), [`registry`] (live connections), [`page`] (HTML document and
-//! layout), `serve` ([`App`], [`serve`]), `broker` ([`Broker`], [`Publisher`]: topic
-//! subscriptions and publishes), [`push`] ([`push::Session`]: server push to a session
-//! group), `realtime` (the topic and publish methods of `Context`).
+//! lifecycle), [`persist`] (when `#[persist]` fields are read and written), `http` and
+//! [`ws`] (the two transports), [`session`] (groups, cookie, authentication),
+//! [`registry`] (live connections), [`page`] (HTML document and layout), `serve`
+//! ([`App`], [`serve`]), `broker` ([`Broker`], [`Publisher`]: topic subscriptions and
+//! publishes), [`push`] ([`push::Session`]: server push to a session group), `realtime`
+//! (the topic and publish methods of `Context`).
 
 mod broker;
 mod handler;
@@ -39,6 +42,7 @@ mod http;
 mod live;
 mod options;
 pub mod page;
+pub mod persist;
 pub mod push;
 pub(crate) mod realtime;
 pub mod registry;
@@ -50,6 +54,7 @@ pub use broker::{Broker, BrokerMetrics, PublishError, Publisher, MAX_PUBLISHES_P
 pub use handler::{LiveHandler, WEBSOCKET_HEADER};
 pub use live::LVT_KEY;
 pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT_CLIENT_BASE_URL};
+pub use persist::{PersistStats, REWRITE_AFTER};
 pub use realtime::{Published, SubscribeError, TOPIC_FORBIDDEN, TOPIC_INVALID};
 pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Registry};
 pub use serve::{serve, serve_listener, App};

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::persist::Persistence;
 use super::realtime::PubSubOptions;
 use super::session::Authenticator;
 
@@ -67,6 +68,7 @@ pub(crate) struct Options {
     pub(crate) assets: ClientAssets,
     pub(crate) loading_indicator: bool,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) persistence: Persistence,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
             assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
             loading_indicator: true,
             authenticator: None,
+            persistence: Persistence::default(),
         }
     }
 }

@@ -14,16 +14,23 @@ use super::broker::{Broker, Publisher};
 use super::http::{respond, text};
 use super::{LiveHandler, Response};
 use crate::controller::{BoxFuture, Controller};
+use crate::store::{MemoryStore, SessionStore};
 
 /// A handler with its controller type erased.
 trait Endpoint: Send + Sync + 'static {
     fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response>;
+    /// This endpoint using `store` unless it chose its own.
+    fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint>;
 }
 
 impl<C: Controller> Endpoint for LiveHandler<C> {
     fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response> {
         let h = self.clone();
         Box::pin(async move { h.handle(req).await })
+    }
+
+    fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint> {
+        Arc::new(LiveHandler::adopt_store(self, store))
     }
 }
 
@@ -35,6 +42,11 @@ impl<C: Controller> Endpoint for LiveHandler<C> {
 /// All pages share the app's [`Broker`] (unless a handler was given its own with
 /// [`LiveHandler::broker`]), so a publish from one page reaches subscribers on every
 /// page, and [`App::publisher`] reaches them all.
+///
+/// All pages of an `App` keep their `#[persist]` fields in one session store: a
+/// [`MemoryStore`] by default, or the one given to [`App::session_store`]. Records are
+/// keyed by session group and path, so pages never see each other's fields. A handler
+/// given its own store with [`LiveHandler::session_store`] keeps it.
 ///
 /// # Examples
 ///
@@ -52,6 +64,7 @@ pub struct App {
     broker: Broker,
     fallback: Option<Arc<dyn Endpoint>>,
     assets: Vec<(String, PathBuf)>,
+    store: Option<Arc<dyn SessionStore>>,
 }
 
 impl App {
@@ -63,6 +76,10 @@ impl App {
     /// Serve `handler` at `path` (exact match).
     pub fn page<C: Controller>(mut self, path: impl Into<String>, handler: LiveHandler<C>) -> App {
         let handler = handler.adopt_broker(&self.broker);
+        let store = self
+            .store
+            .get_or_insert_with(|| Arc::new(MemoryStore::new()));
+        let handler = handler.adopt_store(store);
         self.pages.push((path.into(), Arc::new(handler)));
         self
     }
@@ -77,6 +94,20 @@ impl App {
     /// [`Publisher`]).
     pub fn publisher(&self) -> Publisher {
         self.broker.publisher()
+    }
+
+    /// Keep the `#[persist]` fields of every page in `store` (pages added before and
+    /// after this call), except pages whose handler set its own store.
+    pub fn session_store(mut self, store: impl SessionStore) -> App {
+        let store: Arc<dyn SessionStore> = Arc::new(store);
+        for (_, page) in &mut self.pages {
+            *page = page.adopt_store(&store);
+        }
+        if let Some(fallback) = &mut self.fallback {
+            *fallback = fallback.adopt_store(&store);
+        }
+        self.store = Some(store);
+        self
     }
 
     /// Serve the files under `dir` at URL prefix `prefix` (GET/HEAD only; no directory

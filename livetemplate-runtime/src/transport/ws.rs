@@ -40,7 +40,7 @@ use super::realtime::{is_topic_error, Link};
 use super::registry::{ConnectionHandle, Delivery};
 use super::session::{identify, Who};
 use super::{parse_message, Response};
-use crate::context::{ConnectKind, Disconnect};
+use crate::context::Disconnect;
 use crate::controller::Controller;
 use crate::error::GENERAL_ERROR_KEY;
 
@@ -256,7 +256,7 @@ async fn run<C, S>(
         user_id: who.user_id.clone(),
         sender: sender.clone(),
     });
-    let mut page = Page::new(&shared, who, query);
+    let mut page = Page::new(&shared, who, query, request.uri.path()).await;
     page.connection_id = Some(id);
     page.link = Some(Arc::new(Link::new(
         &opts.pubsub,
@@ -264,7 +264,7 @@ async fn run<C, S>(
         request,
         Some((id, sender)),
     )));
-    let kind = ConnectKind::NewConnect;
+    let kind = page.persist.connect_kind();
     tracing::debug!(connection = id, group = %page.who.group_id, "connected");
 
     let end = 'conn: {
@@ -387,8 +387,8 @@ async fn on_text<C: Controller>(
     let action = match msg.action.as_str() {
         "__ping__" => return outbox.send("{\"pong\":true}".into()),
         "__navigate__" => {
-            page.navigate(shared, msg.data, ConnectKind::NewConnect)
-                .await;
+            let kind = page.persist.connect_kind();
+            page.navigate(shared, msg.data, kind).await;
             "__navigate__".to_string()
         }
         _ => page.client_action(shared, msg).await,

@@ -552,6 +552,30 @@ pub fn compare(
     }
 }
 
+/// `render_cached` with `cache` must return exactly what `render` returns (both failing
+/// counts as agreement).
+#[allow(dead_code)]
+pub fn compare_cached(
+    template: &Template,
+    data: &Value,
+    cache: &mut livetemplate_runtime::template::RenderCache,
+) -> Result<(), String> {
+    let name = template.name();
+    match (template.render(data), template.render_cached(data, cache)) {
+        (Ok(plain), Ok(cached)) if plain == cached => Ok(()),
+        (Ok(plain), Ok(cached)) => Err(format!(
+            "{name}: render_cached differs from render\n{}\nplain: {plain:?}\ncached: {cached:?}",
+            first_difference(&plain.to_html(), &cached.to_html())
+        )),
+        (Err(_), Err(_)) => Ok(()),
+        (p, c) => Err(format!(
+            "{name}: outcomes differ: render {:?}, render_cached {:?}",
+            p.map(|_| "ok"),
+            c.map(|_| "ok")
+        )),
+    }
+}
+
 /// A short report of where two strings first differ.
 pub fn first_difference(expected: &str, got: &str) -> String {
     let at = expected
