@@ -132,6 +132,27 @@ impl Link {
     }
 }
 
+/// A copy of a request head that owns its bytes: header values and the URI parsed by
+/// the server share the connection's read buffer, which a long-lived WebSocket would
+/// otherwise keep alive. Extensions are not kept.
+pub(crate) fn owned_parts(parts: &Parts) -> Parts {
+    let mut head = http::Request::new(()).into_parts().0;
+    head.method = parts.method.clone();
+    head.version = parts.version;
+    head.uri = parts
+        .uri
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| parts.uri.clone());
+    head.headers.reserve(parts.headers.len());
+    for (name, value) in &parts.headers {
+        if let Ok(v) = http::HeaderValue::from_bytes(value.as_bytes()) {
+            head.headers.append(name.clone(), v);
+        }
+    }
+    head
+}
+
 /// A publish queued by an action, delivered if the action succeeds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Published {
@@ -440,6 +461,20 @@ mod tests {
             assert!(ctx.sync().is_err());
             assert!(ctx.published().is_empty());
         }
+    }
+
+    #[test]
+    fn owned_parts_keep_the_head() {
+        let (parts, ()) = http::Request::post("/room?x=1")
+            .header("cookie", "a=b")
+            .header("x-user", "ann")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let copy = owned_parts(&parts);
+        assert_eq!(copy.method, http::Method::POST);
+        assert_eq!(copy.uri, "/room?x=1");
+        assert_eq!(copy.headers, parts.headers);
     }
 
     #[test]

@@ -36,7 +36,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::http::{auth_response, origin_allowed, query_map, respond, text};
 use super::live::{error_message, update_message, Page, Shared};
 use super::options::RateLimit;
-use super::realtime::{is_topic_error, Link};
+use super::realtime::{is_topic_error, owned_parts, Link};
 use super::registry::{ConnectionHandle, Delivery};
 use super::session::{identify, Who};
 use super::{parse_message, Response};
@@ -113,7 +113,7 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
         );
     };
     let query = query_map(&parts);
-    let request = Arc::new(parts);
+    let request = Arc::new(owned_parts(&parts));
     let mut resp = respond(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
     resp.headers_mut().remove(http::header::CONTENT_TYPE);
     let h = resp.headers_mut();
