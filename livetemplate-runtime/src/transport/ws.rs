@@ -13,6 +13,11 @@
 //! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"}}}`; message dropped |
 //! | a client that does not read (send queue full) | connection dropped |
 //! | foreign `Origin` | `403` before the upgrade |
+//! | `ctx.subscribe` refused (policy, someone else's `lvt:` topic, malformed topic) | `{"type":"error","code":"topic_forbidden"` (or `"topic_invalid"`)`,"topic":"…"}` before the reply; connection kept, even when mount returns the error |
+//!
+//! Server-initiated updates (peer publishes, server pushes, another tab's `sync`) are
+//! sent as `{"tree":…}` without `meta`; field errors on screen are kept until the
+//! user's own next action.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
