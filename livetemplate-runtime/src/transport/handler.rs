@@ -155,7 +155,8 @@ impl<C: Controller> LiveHandler<C> {
         self
     }
 
-    /// Client messages per second and burst per connection (default 10/s, burst 20);
+    /// Client messages per second and burst per connection (default 10/s, burst 20, or
+    /// the `LT_RATE_LIMIT` environment variable: `off` or `<per_second>,<burst>`);
     /// `0` for either disables the limit. Excess messages are answered with a
     /// `_rate_limit` error and dropped.
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {

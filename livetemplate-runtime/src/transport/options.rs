@@ -47,9 +47,52 @@ pub(crate) struct RateLimit {
     pub(crate) burst: u32,
 }
 
+/// The default rate limit: 10 messages per second, bursts of 20.
+const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_second: 10.0,
+    burst: 20,
+};
+
+/// Environment variable overriding the default rate limit: `off` (or `0`) disables it,
+/// `<per_second>,<burst>` (e.g. `50,100`) sets it. Code options still win.
+pub const RATE_LIMIT_ENV: &str = "LT_RATE_LIMIT";
+
 impl RateLimit {
     pub(crate) fn enabled(&self) -> bool {
         self.per_second > 0.0 && self.burst > 0
+    }
+
+    /// Parse the value of [`RATE_LIMIT_ENV`].
+    pub(crate) fn parse(text: &str) -> Option<RateLimit> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") || text == "0" {
+            return Some(RateLimit {
+                per_second: 0.0,
+                burst: 0,
+            });
+        }
+        let (rate, burst) = text.split_once(',')?;
+        let per_second: f64 = rate
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r: &f64| r.is_finite() && *r >= 0.0)?;
+        let burst: u32 = burst.trim().parse().ok()?;
+        Some(RateLimit { per_second, burst })
+    }
+
+    /// The default, or the environment's override.
+    fn from_env() -> RateLimit {
+        match std::env::var(RATE_LIMIT_ENV) {
+            Err(_) => DEFAULT_RATE_LIMIT,
+            Ok(v) => RateLimit::parse(&v).unwrap_or_else(|| {
+                tracing::warn!(
+                    value = %v,
+                    "ignoring {RATE_LIMIT_ENV}: expected `off` or `<per_second>,<burst>`"
+                );
+                DEFAULT_RATE_LIMIT
+            }),
+        }
     }
 }
 
@@ -82,14 +125,32 @@ impl Default for Options {
             send_queue: 32,
             dispatch_queue: 16,
             pubsub: PubSubOptions::default(),
-            rate_limit: RateLimit {
-                per_second: 10.0,
-                burst: 20,
-            },
+            rate_limit: RateLimit::from_env(),
             assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
             loading_indicator: true,
             authenticator: None,
             persistence: Persistence::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RateLimit;
+
+    #[test]
+    fn rate_limit_env_values() {
+        assert!(!RateLimit::parse("off").unwrap().enabled());
+        assert!(!RateLimit::parse(" 0 ").unwrap().enabled());
+        assert_eq!(
+            RateLimit::parse("50, 100"),
+            Some(RateLimit {
+                per_second: 50.0,
+                burst: 100
+            })
+        );
+        assert_eq!(RateLimit::parse("fast"), None);
+        assert_eq!(RateLimit::parse("-1,5"), None);
+        assert_eq!(RateLimit::parse("5,x"), None);
     }
 }
