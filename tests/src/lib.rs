@@ -38,6 +38,31 @@ pub fn browser_dir() -> PathBuf {
     workspace_root().join("tests").join("browser")
 }
 
+/// Serve `serve` on a free port of 127.0.0.1, run the Node scenario `name` against it
+/// (a scenario that sends no control commands), check that it passed and that the server
+/// stopped without errors. Skips (prints why) when [`BrowserEnv::for_test`] says so.
+///
+/// # Panics
+///
+/// When the server cannot start, the scenario fails, or serving ended in an error.
+pub fn run_served_scenario<F>(name: &str, serve: F)
+where
+    F: Fn(tokio::net::TcpListener) -> ServeFuture + Send + Sync + 'static,
+{
+    let Some(env) = BrowserEnv::for_test(name) else {
+        return;
+    };
+    let mut server = TestServer::start(serve).expect("start the app under test");
+    let output = env
+        .run_scenario(name, &server.url(), |command| {
+            Err(format!("unknown control command {command:?}"))
+        })
+        .expect("run the scenario with node");
+    print!("{}", output.stdout);
+    output.assert_passed();
+    server.stop().expect("the app served without errors");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

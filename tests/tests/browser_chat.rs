@@ -4,28 +4,13 @@
 //! (`tests/browser/<name>.js`): messages reach every tab and every browser live, and a late
 //! joiner sees the history.
 
-use livetemplate_tests::{BrowserEnv, TestServer};
-
 fn scenario(name: &str) {
-    let Some(env) = BrowserEnv::for_test(name) else {
-        return;
-    };
-    let mut server = TestServer::start(|listener| {
+    livetemplate_tests::run_served_scenario(name, |listener| {
         Box::pin(async move {
-            let app = chat::app(None)?;
-            livetemplate::transport::serve_listener(listener, app).await?;
+            livetemplate::transport::serve_listener(listener, chat::app(None)?).await?;
             Ok(())
         })
-    })
-    .expect("start chat");
-    let output = env
-        .run_scenario(name, &server.url(), |command| {
-            Err(format!("unknown control command {command:?}"))
-        })
-        .expect("run the scenario with node");
-    print!("{}", output.stdout);
-    output.assert_passed();
-    server.stop().expect("chat served without errors");
+    });
 }
 
 /// Two tabs of one browser chat as two people; a tab joining later sees the history.

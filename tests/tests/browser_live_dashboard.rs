@@ -4,28 +4,13 @@
 //! port and runs one Node scenario (`tests/browser/<name>.js`): every viewer advances with no
 //! interaction, in lockstep, and closing one does not stop the other.
 
-use livetemplate_tests::{BrowserEnv, TestServer};
-
 fn scenario(name: &str) {
-    let Some(env) = BrowserEnv::for_test(name) else {
-        return;
-    };
-    let mut server = TestServer::start(|listener| {
+    livetemplate_tests::run_served_scenario(name, |listener| {
         Box::pin(async move {
-            let app = live_dashboard::app(None)?;
-            livetemplate::transport::serve_listener(listener, app).await?;
+            livetemplate::transport::serve_listener(listener, live_dashboard::app(None)?).await?;
             Ok(())
         })
-    })
-    .expect("start live-dashboard");
-    let output = env
-        .run_scenario(name, &server.url(), |command| {
-            Err(format!("unknown control command {command:?}"))
-        })
-        .expect("run the scenario with node");
-    print!("{}", output.stdout);
-    output.assert_passed();
-    server.stop().expect("live-dashboard served without errors");
+    });
 }
 
 /// Two tabs of one browser tick together without a click.

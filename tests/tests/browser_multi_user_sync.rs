@@ -4,30 +4,13 @@
 //! (`tests/browser/<name>.js`) against it: two tabs of one browser share a session and are
 //! kept in sync by the self topic; a second browser reads the shared value but is not pushed.
 
-use livetemplate_tests::{BrowserEnv, TestServer};
-
 fn scenario(name: &str) {
-    let Some(env) = BrowserEnv::for_test(name) else {
-        return;
-    };
-    let mut server = TestServer::start(|listener| {
+    livetemplate_tests::run_served_scenario(name, |listener| {
         Box::pin(async move {
-            let app = multi_user_sync::app(None)?;
-            livetemplate::transport::serve_listener(listener, app).await?;
+            livetemplate::transport::serve_listener(listener, multi_user_sync::app(None)?).await?;
             Ok(())
         })
-    })
-    .expect("start multi-user-sync");
-    let output = env
-        .run_scenario(name, &server.url(), |command| {
-            Err(format!("unknown control command {command:?}"))
-        })
-        .expect("run the scenario with node");
-    print!("{}", output.stdout);
-    output.assert_passed();
-    server
-        .stop()
-        .expect("multi-user-sync served without errors");
+    });
 }
 
 /// A click in either tab shows in both; a tab opened later starts at the current value.
