@@ -199,30 +199,24 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
         quote!(match __lt_index { #(#arms)* _ => #fallback, })
     };
 
-    let mount = model.hook(MarkerKind::Mount).map(|hook| {
-        let future = boxed_call(p, &hook.method);
-        quote! {
-            fn mount<'__lt_a>(
-                &'__lt_a self,
-                __lt_state: &'__lt_a mut Self::State,
-                __lt_ctx: &'__lt_a mut #context,
-            ) -> #box_future<'__lt_a, ::core::result::Result<(), #error>> {
-                #future
+    // `mount` and `on_connect` share one signature; only the trait method name differs.
+    let state_hook = |kind: MarkerKind, name: &str| {
+        model.hook(kind).map(|hook| {
+            let future = boxed_call(p, &hook.method);
+            let name = quote::format_ident!("{}", name);
+            quote! {
+                fn #name<'__lt_a>(
+                    &'__lt_a self,
+                    __lt_state: &'__lt_a mut Self::State,
+                    __lt_ctx: &'__lt_a mut #context,
+                ) -> #box_future<'__lt_a, ::core::result::Result<(), #error>> {
+                    #future
+                }
             }
-        }
-    });
-    let on_connect = model.hook(MarkerKind::OnConnect).map(|hook| {
-        let future = boxed_call(p, &hook.method);
-        quote! {
-            fn on_connect<'__lt_a>(
-                &'__lt_a self,
-                __lt_state: &'__lt_a mut Self::State,
-                __lt_ctx: &'__lt_a mut #context,
-            ) -> #box_future<'__lt_a, ::core::result::Result<(), #error>> {
-                #future
-            }
-        }
-    });
+        })
+    };
+    let mount = state_hook(MarkerKind::Mount, "mount");
+    let on_connect = state_hook(MarkerKind::OnConnect, "on_connect");
     let on_disconnect = model.hook(MarkerKind::OnDisconnect).map(|hook| {
         let disconnect = p.disconnect();
         let method = &hook.method;
