@@ -12,12 +12,16 @@
 //! - [`input`]: parsing what browsers send (action messages, form posts, `Form<T>`).
 //! - [`transport`]: the HTTP/WebSocket handler (a `tower::Service`), sessions, serving.
 //! - [`store`]: session stores for `#[persist]` fields (memory, Redis).
+//! - [`pubsub`]: topic grammar, the subscription index and the topic policy.
+//! - [`replica`]: several replicas of one app: publishes, pushes and syncs across them
+//!   over Redis pub/sub.
 
 pub mod context;
 pub mod controller;
 pub mod error;
 pub mod input;
 pub mod pubsub;
+pub mod replica;
 pub mod store;
 pub mod template;
 pub mod transport;
@@ -32,6 +36,6 @@ pub use input::{Data, Form, FromContext};
 pub use template::{RenderError, Template, TemplateBuilder, TemplateError};
 pub use transport::push::{PushError, Session};
 pub use transport::{
-    serve, App, Broker, BrokerMetrics, LiveHandler, PublishError, Published, Publisher,
-    SubscribeError,
+    serve, App, Broker, BrokerMetrics, FanoutError, LiveHandler, PublishError, Published,
+    Publisher, SubscribeError,
 };

@@ -176,6 +176,13 @@ impl<S: Clone> Hub<S> {
             .collect()
     }
 
+    /// Whether the concrete topic or pattern `topic` (as subscribed) has a local
+    /// subscriber.
+    pub fn is_active(&self, topic: &str) -> bool {
+        let inner = self.lock();
+        inner.exact.contains_key(topic) || inner.patterns.contains_key(topic)
+    }
+
     /// Number of connections with at least one subscription.
     pub fn connection_count(&self) -> usize {
         self.lock().by_conn.len()

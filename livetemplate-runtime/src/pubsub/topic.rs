@@ -77,6 +77,11 @@ impl TopicPattern {
         match &self.segments {
             None => &*self.raw == topic,
             Some(segs) => {
+                // Patterns are developer subscriptions: they never reach reserved
+                // topics (`*` would otherwise match `lvt:session:<someone>`).
+                if topic.starts_with(RESERVED_PREFIX) {
+                    return false;
+                }
                 let mut parts = topic.split('/');
                 for seg in segs.iter() {
                     match (seg, parts.next()) {
@@ -272,6 +277,16 @@ mod tests {
         assert!(!p.is_pattern());
         assert!(p.matches("room/lobby"));
         assert!(!p.matches("room/lobby2"));
+    }
+
+    #[test]
+    fn patterns_never_reach_reserved_topics() {
+        let any = sub("*").unwrap().pattern().clone();
+        assert!(any.matches("lobby"));
+        assert!(!any.matches("lvt:session:someone"));
+        assert!(!any.matches("lvt:user:alice"));
+        let two = sub("*/*").unwrap().pattern().clone();
+        assert!(!two.matches("lvt:user:a/b"));
     }
 
     #[test]

@@ -54,6 +54,7 @@ use bytes::Bytes;
 use crate::controller::BoxFuture;
 
 pub use self::memory::{MemoryStore, MemoryStoreBuilder};
+pub(crate) use self::redis::{glob_escape, is_transient};
 pub use self::redis::{RedisConnector, RedisStore, RedisStoreBuilder};
 pub use self::retry::Backoff;
 

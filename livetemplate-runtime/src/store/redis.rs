@@ -106,6 +106,16 @@ impl RedisConnector {
         )
     }
 
+    /// How long establishing a connection may take.
+    pub fn connection_timeout(&self) -> Duration {
+        self.inner.connection_timeout
+    }
+
+    /// How long a command may wait for its reply.
+    pub fn response_timeout(&self) -> Duration {
+        self.inner.response_timeout
+    }
+
     /// The underlying client, to open dedicated connections (e.g. pub/sub).
     pub fn client(&self) -> &Client {
         &self.inner.client
@@ -502,7 +512,7 @@ impl SessionStore for RedisStore {
 /// Whether retrying after `error` may help: connection trouble, timeouts, a server busy
 /// loading or failing over. Errors the server reports about the command itself, and
 /// authentication failures, are not retried.
-fn is_transient(error: &RedisError) -> bool {
+pub(crate) fn is_transient(error: &RedisError) -> bool {
     if error.kind() == ::redis::ErrorKind::AuthenticationFailed {
         return false;
     }
@@ -514,7 +524,7 @@ fn duration_ms(d: Duration) -> u64 {
 }
 
 /// Escapes the glob metacharacters of Redis `MATCH` patterns.
-fn glob_escape(s: &str) -> String {
+pub(crate) fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

@@ -5,17 +5,20 @@
 //! Delivery never blocks: each receiver's bounded dispatch queue either takes the action
 //! or drops it, and the broker counts both ([`BrokerMetrics`]).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::registry::{Dispatch, DispatchError, DispatchSender};
+use super::registry::{Delivery, Dispatch, DispatchError, DispatchSender, Registry, Synced};
 use crate::context::Origin;
 use crate::controller::Action;
-use crate::pubsub::{validate_publish, ConnId, Hub, TopicError};
+use crate::pubsub::{validate_publish, ConnId, Hub, TopicChange, TopicError, TopicPattern};
+use crate::replica::envelope::Outgoing;
+use crate::replica::{FanoutMetrics, Incoming, Interest, Local, RedisFanout};
 
 /// Most publishes one action (or hook) may queue; the next one is an error.
 pub const MAX_PUBLISHES_PER_ACTION: usize = 100;
@@ -85,6 +88,28 @@ pub struct BrokerMetrics {
     pub refused: u64,
 }
 
+/// Why [`Broker::fanout`] refused a fan-out.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FanoutError {
+    /// The broker is already linked to replicas.
+    #[error("this broker already has a fan-out")]
+    BrokerLinked,
+    /// The fan-out already serves another broker (one fan-out per broker: create one
+    /// per app).
+    #[error("this fan-out already serves another broker")]
+    FanoutInUse,
+}
+
+/// The pages whose connections this broker serves, for pushes and syncs from other
+/// replicas.
+#[derive(Default)]
+struct Pages {
+    /// Registries of live pages by scope (the name a push or sync gives its page).
+    scopes: HashMap<Arc<str>, Vec<Weak<Registry>>>,
+    /// Live connections per session group, over every page.
+    groups: HashMap<String, usize>,
+}
+
 #[derive(Default)]
 struct Inner {
     hub: Hub<DispatchSender>,
@@ -92,6 +117,133 @@ struct Inner {
     delivered: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
+    fanout: OnceLock<RedisFanout>,
+    pages: Mutex<Pages>,
+}
+
+impl Inner {
+    fn pages(&self) -> std::sync::MutexGuard<'_, Pages> {
+        self.pages.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queue `action` for every local subscriber of `topic` except `exclude`. Returns
+    /// how many queues took it.
+    fn deliver_local(
+        &self,
+        topic: &str,
+        action: &str,
+        data: &Map<String, Value>,
+        origin: Origin,
+        exclude: Option<ConnId>,
+    ) -> usize {
+        let receivers = self.hub.subscribers(topic, exclude);
+        let mut queued = 0;
+        for (conn, sender) in receivers {
+            let dispatch = Dispatch {
+                action: action.to_string(),
+                data: data.clone(),
+                origin,
+            };
+            if self.count(conn, sender.dispatch(dispatch)) {
+                queued += 1;
+            }
+        }
+        tracing::debug!(%topic, %action, receivers = queued, "published");
+        queued
+    }
+
+    /// Count one delivery attempt; whether it was queued.
+    fn count(&self, conn: ConnId, result: Result<(), DispatchError>) -> bool {
+        match result {
+            Ok(()) => {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(DispatchError::Full) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            // Closing: its subscriptions go away with it.
+            Err(DispatchError::Closed) => {
+                tracing::debug!(connection = conn, "delivery to a closing connection");
+                false
+            }
+        }
+    }
+
+    /// The live registries of the pages named `scope`.
+    fn registries(&self, scope: &str) -> Vec<Arc<Registry>> {
+        self.pages()
+            .scopes
+            .get(scope)
+            .map(|l| l.iter().filter_map(Weak::upgrade).collect())
+            .unwrap_or_default()
+    }
+
+    /// Queue `delivery` for every local connection of `group` on the pages `scope`.
+    fn deliver_group(&self, scope: &str, group: &str, delivery: impl Fn() -> Delivery) {
+        for registry in self.registries(scope) {
+            for conn in registry.connections_of_group(group) {
+                self.count(conn.id, conn.sender.deliver(delivery()));
+            }
+        }
+    }
+}
+
+fn interest(pattern: &TopicPattern) -> Interest {
+    if pattern.is_pattern() {
+        Interest::Pattern(pattern.as_str().to_string())
+    } else {
+        Interest::Topic(pattern.as_str().to_string())
+    }
+}
+
+impl Local for Inner {
+    fn interests(&self) -> Vec<Interest> {
+        let mut all: Vec<Interest> = self.hub.active_topics().iter().map(interest).collect();
+        all.extend(self.pages().groups.keys().cloned().map(Interest::Group));
+        all
+    }
+
+    fn wants(&self, i: &Interest) -> bool {
+        match i {
+            Interest::Topic(t) | Interest::Pattern(t) => self.hub.is_active(t),
+            Interest::Group(g) => self.pages().groups.contains_key(g),
+        }
+    }
+
+    fn deliver_remote(&self, message: Incoming) {
+        match message {
+            Incoming::Topic {
+                topic,
+                action,
+                data,
+                origin,
+            } => {
+                self.deliver_local(&topic, &action, &data, origin, None);
+            }
+            Incoming::GroupAction {
+                scope,
+                group,
+                action,
+                data,
+            } => self.deliver_group(&scope, &group, || {
+                Delivery::Run(Box::new(Dispatch {
+                    action: action.clone(),
+                    data: data.clone(),
+                    origin: Origin::Server,
+                }))
+            }),
+            Incoming::GroupSync {
+                scope,
+                group,
+                state,
+            } => {
+                let state = Synced::Json(Arc::new(state));
+                self.deliver_group(&scope, &group, || Delivery::Replace(state.clone()));
+            }
+        }
+    }
 }
 
 /// The subscriptions of live connections and the delivery of publishes.
@@ -150,6 +302,134 @@ impl Broker {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Link this broker to the other replicas of the app through `fanout`: from now on
+    /// every publish, server push and `ctx.sync()` through it also reaches the
+    /// connections of the other replicas (see [`replica`](crate::replica)). Link before
+    /// serving; the link lasts as long as the broker.
+    ///
+    /// # Errors
+    ///
+    /// [`FanoutError`] when the broker already has a fan-out, or the fan-out serves
+    /// another broker.
+    pub fn fanout(&self, fanout: RedisFanout) -> Result<(), FanoutError> {
+        if self.inner.fanout.get().is_some() {
+            return Err(FanoutError::BrokerLinked);
+        }
+        let inner: Arc<dyn Local> = self.inner.clone();
+        if !fanout.attach(Arc::downgrade(&inner)) {
+            return Err(FanoutError::FanoutInUse);
+        }
+        self.inner
+            .fanout
+            .set(fanout)
+            .map_err(|_| FanoutError::BrokerLinked)
+    }
+
+    /// The fan-out to other replicas, if linked.
+    pub fn replicas(&self) -> Option<&RedisFanout> {
+        self.inner.fanout.get()
+    }
+
+    /// The fan-out's counters, if linked to other replicas.
+    pub fn fanout_metrics(&self) -> Option<FanoutMetrics> {
+        self.replicas().map(RedisFanout::metrics)
+    }
+
+    fn changed(&self, change: Option<TopicChange>) {
+        if let (Some(change), Some(f)) = (change, self.replicas()) {
+            let (TopicChange::Added(p) | TopicChange::Removed(p)) = change;
+            f.interest_changed(interest(&p));
+        }
+    }
+
+    /// Subscribe `conn` to `pattern`.
+    pub(crate) fn subscribe(&self, conn: ConnId, pattern: TopicPattern, sender: DispatchSender) {
+        let change = self.inner.hub.subscribe(conn, pattern, sender);
+        self.changed(change);
+    }
+
+    /// Unsubscribe `conn` from exactly `pattern`.
+    pub(crate) fn unsubscribe(&self, conn: ConnId, pattern: &str) {
+        let change = self.inner.hub.unsubscribe(conn, pattern);
+        self.changed(change);
+    }
+
+    /// A live connection of `group` on the page `scope` (served by `registry`) opened.
+    pub(crate) fn attach(&self, scope: &Arc<str>, registry: &Arc<Registry>, group: &str) {
+        let first = {
+            let mut pages = self.inner.pages();
+            let regs = pages.scopes.entry(scope.clone()).or_default();
+            if !regs.iter().any(|w| Weak::as_ptr(w) == Arc::as_ptr(registry)) {
+                regs.retain(|w| w.strong_count() > 0);
+                regs.push(Arc::downgrade(registry));
+            }
+            let n = pages.groups.entry(group.to_string()).or_insert(0);
+            *n += 1;
+            *n == 1
+        };
+        if let (true, Some(f)) = (first, self.replicas()) {
+            f.interest_changed(Interest::Group(group.to_string()));
+        }
+    }
+
+    /// A live connection of `group` closed.
+    pub(crate) fn detach(&self, group: &str) {
+        let last = {
+            let mut pages = self.inner.pages();
+            match pages.groups.get_mut(group) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => {
+                    pages.groups.remove(group);
+                    true
+                }
+                None => false,
+            }
+        };
+        if let (true, Some(f)) = (last, self.replicas()) {
+            f.interest_changed(Interest::Group(group.to_string()));
+        }
+    }
+
+    /// Send a server push to the connections of `group` on the pages `scope` of the
+    /// other replicas (no-op without a fan-out).
+    pub(crate) fn push_remote(
+        &self,
+        scope: &str,
+        group: &str,
+        action: &str,
+        data: &Map<String, Value>,
+    ) {
+        if let Some(f) = self.replicas() {
+            f.send(Outgoing::GroupAction {
+                scope,
+                group,
+                action,
+                data,
+            });
+        }
+    }
+
+    /// Send a `ctx.sync()` state to the tabs of `group` on the pages `scope` of the other
+    /// replicas (no-op without a fan-out).
+    pub(crate) fn sync_remote(&self, scope: &str, group: &str, state: &Value) {
+        if let Some(f) = self.replicas() {
+            f.send(Outgoing::GroupSync {
+                scope,
+                group,
+                state,
+            });
+        }
+    }
+
+    /// How many replicas the last push or sync to `group` reached, when linked.
+    pub(crate) fn reach(&self, group: &str) -> Option<usize> {
+        self.replicas()?.reach(group)
+    }
+
+    #[cfg(test)]
     pub(crate) fn hub(&self) -> &Hub<DispatchSender> {
         &self.inner.hub
     }
@@ -158,8 +438,8 @@ impl Broker {
         self.inner.refused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Queue `action` for every subscriber of `topic` except `exclude`. Returns how many
-    /// queues took it.
+    /// Queue `action` for every subscriber of `topic` except `exclude`, here and (with a
+    /// fan-out) on the other replicas. Returns how many local queues took it.
     pub(crate) fn deliver(
         &self,
         topic: &str,
@@ -168,36 +448,26 @@ impl Broker {
         origin: Origin,
         exclude: Option<ConnId>,
     ) -> usize {
-        let receivers = self.inner.hub.subscribers(topic, exclude);
         self.inner.published.fetch_add(1, Ordering::Relaxed);
-        let mut queued = 0;
-        for (conn, sender) in receivers {
-            let dispatch = Dispatch {
-                action: action.name().to_string(),
-                data: data.clone(),
+        let queued = self
+            .inner
+            .deliver_local(topic, action.name(), data, origin, exclude);
+        if let Some(f) = self.replicas() {
+            f.send(Outgoing::Topic {
+                topic,
+                action: action.name(),
+                data,
                 origin,
-            };
-            match sender.dispatch(dispatch) {
-                Ok(()) => queued += 1,
-                Err(DispatchError::Full) => {
-                    self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                // Closing: its subscriptions go away with it.
-                Err(DispatchError::Closed) => {
-                    tracing::debug!(connection = conn, "publish to a closing connection")
-                }
-            }
+            });
         }
-        self.inner
-            .delivered
-            .fetch_add(queued as u64, Ordering::Relaxed);
-        tracing::debug!(%topic, %action, receivers = queued, "published");
         queued
     }
 
     /// Forget every subscription of a closed connection.
     pub(crate) fn remove_connection(&self, conn: ConnId) {
-        self.inner.hub.remove_connection(conn);
+        for change in self.inner.hub.remove_connection(conn) {
+            self.changed(Some(change));
+        }
     }
 }
 

@@ -70,6 +70,7 @@ where
 impl<C: Controller> LiveHandler<C> {
     /// A handler with this initial state (every page and connection starts from a clone).
     pub fn with_state(controller: C, template: Template, state: C::State) -> LiveHandler<C> {
+        let scope: Arc<str> = format!("{}#{}", std::any::type_name::<C>(), template.name()).into();
         LiveHandler {
             shared: Arc::new(Shared {
                 controller: Arc::new(controller),
@@ -79,6 +80,7 @@ impl<C: Controller> LiveHandler<C> {
                 options: Options::default(),
                 registry: Arc::new(Registry::new()),
                 wrapper_id: new_wrapper_id(),
+                scope,
             }),
         }
     }

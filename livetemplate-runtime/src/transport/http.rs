@@ -205,6 +205,7 @@ fn http_link<C: Controller>(shared: &Shared<C>, parts: Parts) -> std::sync::Arc<
     std::sync::Arc::new(Link::new(
         &shared.options.pubsub,
         shared.registry.clone(),
+        shared.scope.clone(),
         std::sync::Arc::new(parts),
         None,
     ))

@@ -9,13 +9,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::options::Options;
 use super::persist::{After, Slot};
 use super::realtime::Link;
-use super::registry::{Dispatch, Registry};
+use super::registry::{Dispatch, Registry, Synced};
 use super::session::Who;
 use super::{diff, full_json, ActionMessage, RenderError, Template};
 use crate::context::{ConnectKind, Context, Origin};
@@ -36,6 +36,10 @@ pub(crate) struct Shared<C: Controller> {
     pub(crate) registry: Arc<Registry>,
     /// `data-lvt-id` of the wrapper: `lvt-` + 16 hex, fixed for the handler's life.
     pub(crate) wrapper_id: String,
+    /// The page's name between replicas (pushes and syncs name the page they are for):
+    /// the controller type and the template name, the same in every replica of the
+    /// same build.
+    pub(crate) scope: Arc<str>,
 }
 
 impl<C: Controller> Clone for Shared<C> {
@@ -48,6 +52,7 @@ impl<C: Controller> Clone for Shared<C> {
             options: self.options.clone(),
             registry: self.registry.clone(),
             wrapper_id: self.wrapper_id.clone(),
+            scope: self.scope.clone(),
         }
     }
 }
@@ -309,16 +314,28 @@ impl<C: Controller> Page<C> {
 
     /// Another tab's `ctx.sync()`: adopt its committed state (already persisted by it).
     /// Returns whether the state was adopted (render needed).
-    pub(crate) fn replace_state(&mut self, state: &(dyn std::any::Any + Send + Sync)) -> bool {
-        match state.downcast_ref::<C::State>() {
-            Some(s) => {
-                self.state = s.clone();
-                true
-            }
-            None => {
-                tracing::error!("sync from a page of another state type; ignored");
-                false
-            }
+    pub(crate) fn replace_state(&mut self, state: &Synced) -> bool {
+        match state {
+            Synced::Local(any) => match any.downcast_ref::<C::State>() {
+                Some(s) => {
+                    self.state = s.clone();
+                    true
+                }
+                None => {
+                    tracing::error!("sync from a page of another state type; ignored");
+                    false
+                }
+            },
+            Synced::Json(value) => match C::State::deserialize(&**value) {
+                Ok(s) => {
+                    self.state = s;
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sync from another replica does not fit this page's state; ignored");
+                    false
+                }
+            },
         }
     }
 

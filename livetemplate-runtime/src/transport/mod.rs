@@ -50,7 +50,9 @@ mod serve;
 pub mod session;
 pub mod ws;
 
-pub use broker::{Broker, BrokerMetrics, PublishError, Publisher, MAX_PUBLISHES_PER_ACTION};
+pub use broker::{
+    Broker, BrokerMetrics, FanoutError, PublishError, Publisher, MAX_PUBLISHES_PER_ACTION,
+};
 pub use handler::{LiveHandler, WEBSOCKET_HEADER};
 pub use live::LVT_KEY;
 pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT_CLIENT_BASE_URL};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::broker::{data_map, PublishError};
+use super::broker::{data_map, Broker, PublishError};
 use super::registry::{Dispatch, DispatchError, Registry};
 use crate::context::Origin;
 use crate::controller::Action;
@@ -39,6 +39,9 @@ pub enum PushError {
 /// and a full dispatch queue drops it. Actions run by a push cannot publish (one hop),
 /// but may push again.
 ///
+/// With several replicas (a [`RedisFanout`](crate::replica::RedisFanout) on the app), the
+/// push also reaches the group's connections on the other replicas.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -60,14 +63,27 @@ pub enum PushError {
 pub struct Session {
     registry: Arc<Registry>,
     group_id: Arc<str>,
+    /// The app's broker and this page's scope, for the other replicas.
+    remote: Option<(Broker, Arc<str>)>,
 }
 
 impl Session {
-    pub(crate) fn new(registry: Arc<Registry>, group_id: &str) -> Session {
+    pub(crate) fn new(
+        registry: Arc<Registry>,
+        group_id: &str,
+        remote: Option<(Broker, Arc<str>)>,
+    ) -> Session {
         Session {
             registry,
             group_id: group_id.into(),
+            remote,
         }
+    }
+
+    /// The broker, when it is linked to other replicas.
+    fn replicas(&self) -> Option<(&Broker, &str)> {
+        let (broker, scope) = self.remote.as_ref()?;
+        broker.replicas().map(|_| (broker, &**scope))
     }
 
     /// The session group this handle pushes to.
@@ -75,15 +91,24 @@ impl Session {
         &self.group_id
     }
 
-    /// Whether the group has at least one live connection on this page.
+    /// Whether the group has at least one live connection on this page: here, or (with
+    /// several replicas) on a replica the last push to the group reached.
     pub fn is_connected(&self) -> bool {
         self.registry.is_group_connected(&self.group_id)
+            || self
+                .replicas()
+                .is_some_and(|(b, _)| b.reach(&self.group_id).is_some_and(|n| n > 0))
     }
 
     /// Run `action` with `data` (a serializable struct or map, or `()`) on every live
-    /// connection of the group. Returns how many connections it was queued for (a full
-    /// queue drops it for that connection, so this may be less than the number of tabs,
-    /// even 0).
+    /// connection of the group. Returns how many connections of this replica it was
+    /// queued for (a full queue drops it for that connection, so this may be less than
+    /// the number of tabs, even 0).
+    ///
+    /// With several replicas the push is also sent to the others, and the group counts
+    /// as connected while the previous push to it reached another replica: a loop
+    /// pushing to a group whose last tab closed on another replica learns it one push
+    /// later.
     ///
     /// # Errors
     ///
@@ -100,6 +125,7 @@ impl Session {
             },
         })?;
         let connections = self.registry.connections_of_group(&self.group_id);
+        let data = &data;
         let mut queued = 0;
         let mut open = 0;
         for conn in connections {
@@ -115,6 +141,17 @@ impl Session {
                 }
                 Err(DispatchError::Full) => open += 1,
                 Err(DispatchError::Closed) => {}
+            }
+        }
+        if let Some((broker, scope)) = self.replicas() {
+            broker.push_remote(scope, &self.group_id, action.name(), data);
+            if open == 0 {
+                // What the previous push learnt. `None` (nothing sent yet, or the last
+                // send failed): the group may be connected elsewhere, keep going.
+                return match broker.reach(&self.group_id) {
+                    Some(0) => Err(PushError::Disconnected),
+                    _ => Ok(0),
+                };
             }
         }
         if open == 0 {
@@ -143,7 +180,7 @@ mod tests {
                 sender,
             });
         }
-        let s = Session::new(reg.clone(), "g");
+        let s = Session::new(reg.clone(), "g", None);
         assert!(s.is_connected());
         let tick = Action::unchecked("tick");
         assert_eq!(s.trigger(tick, serde_json::json!({"elapsed": 3})), Ok(1));

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::broker::{data_map, Broker, PublishError, MAX_PUBLISHES_PER_ACTION};
 use super::push::Session;
-use super::registry::{Delivery, DispatchError, DispatchSender, Registry};
+use super::registry::{Delivery, DispatchError, DispatchSender, Registry, Synced};
 use crate::context::{Context, Origin};
 use crate::controller::{Action, LiveState};
 use crate::error::Error;
@@ -109,6 +109,8 @@ pub(crate) struct Link {
     pub(crate) broker: Broker,
     pub(crate) policy: TopicPolicy,
     pub(crate) registry: Arc<Registry>,
+    /// The page's name for pushes and syncs between replicas.
+    pub(crate) scope: Arc<str>,
     /// The request that opened the page or connection (for the ACL).
     pub(crate) request: Arc<Parts>,
     /// The WebSocket connection (`None` over plain HTTP, where nothing is registered).
@@ -119,6 +121,7 @@ impl Link {
     pub(crate) fn new(
         opts: &PubSubOptions,
         registry: Arc<Registry>,
+        scope: Arc<str>,
         request: Arc<Parts>,
         conn: Option<(ConnId, DispatchSender)>,
     ) -> Link {
@@ -126,6 +129,7 @@ impl Link {
             broker: opts.broker.clone(),
             policy: opts.policy.clone(),
             registry,
+            scope,
             request,
             conn,
         }
@@ -196,6 +200,14 @@ impl CallState {
                 .deliver(&p.topic, p.action, &p.data, Origin::Peer, exclude);
         }
         if self.sync {
+            if link.broker.replicas().is_some() {
+                match serde_json::to_value(state) {
+                    Ok(value) => link.broker.sync_remote(&link.scope, group_id, &value),
+                    Err(e) => {
+                        tracing::error!(error = %e, "ctx.sync(): the state does not serialize; other replicas not synced")
+                    }
+                }
+            }
             let others: Vec<_> = link
                 .registry
                 .connections_of_group(group_id)
@@ -207,7 +219,7 @@ impl CallState {
             }
             let shared: Arc<dyn std::any::Any + Send + Sync> = Arc::new(state.clone());
             for conn in others {
-                match conn.sender.deliver(Delivery::Replace(shared.clone())) {
+                match conn.sender.deliver(Delivery::Replace(Synced::Local(shared.clone()))) {
                     Ok(()) | Err(DispatchError::Closed) => {}
                     Err(DispatchError::Full) => {
                         tracing::warn!(connection = conn.id, "sync dropped: dispatch queue full")
@@ -249,7 +261,6 @@ impl Context {
                     (&self.realtime.link, self.realtime.conn())
                 {
                     link.broker
-                        .hub()
                         .subscribe(*id, sub.pattern().clone(), sender.clone());
                 }
                 Ok(())
@@ -290,7 +301,7 @@ impl Context {
     /// included). No-op when not subscribed or over plain HTTP.
     pub fn unsubscribe(&mut self, topic: &str) {
         if let (Some(link), Some((id, _))) = (&self.realtime.link, self.realtime.conn()) {
-            link.broker.hub().unsubscribe(*id, topic);
+            link.broker.unsubscribe(*id, topic);
         }
     }
 
@@ -351,8 +362,8 @@ impl Context {
         e.into()
     }
 
-    /// Make every other live tab of this session group on this page adopt this
-    /// connection's state once the action succeeds: the "converged state" is the state
+    /// Make every other live tab of this session group on this page (on every replica,
+    /// when the app has a fan-out) adopt this connection's state once the action succeeds: the "converged state" is the state
     /// this action commits (all of it, per-connection fields included), and each other
     /// tab replaces its own state with a copy and re-renders. No subscription is needed.
     ///
@@ -383,14 +394,18 @@ impl Context {
         self.publish(channel, action, ())
     }
 
-    /// A handle on this session group's live connections on this page, for server push
-    /// from any task (see [`Session`]).
+    /// A handle on this session group's live connections on this page (on every
+    /// replica, when the app has a fan-out), for server push from any task (see
+    /// [`Session`]).
     pub fn session(&self) -> Session {
-        let registry = match &self.realtime.link {
-            Some(link) => link.registry.clone(),
-            None => Arc::new(Registry::new()),
-        };
-        Session::new(registry, self.group_id())
+        match &self.realtime.link {
+            Some(link) => Session::new(
+                link.registry.clone(),
+                self.group_id(),
+                Some((link.broker.clone(), link.scope.clone())),
+            ),
+            None => Session::new(Arc::new(Registry::new()), self.group_id(), None),
+        }
     }
 
     /// The publishes queued so far by this call (for unit tests of actions).

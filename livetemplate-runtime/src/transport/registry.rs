@@ -29,9 +29,17 @@ pub(crate) enum Delivery {
     /// Run an action (peer publish, server push).
     Run(Box<Dispatch>),
     /// Replace the state with this one (a `ctx.sync()` of another tab of the same
-    /// session group on the same handler): an `Arc<C::State>` of the handler's
-    /// controller type.
-    Replace(Arc<dyn Any + Send + Sync>),
+    /// session group on the same handler).
+    Replace(Synced),
+}
+
+/// The state another tab converged on (`ctx.sync()`).
+#[derive(Clone)]
+pub(crate) enum Synced {
+    /// From a tab on this replica: an `Arc<C::State>` of the handler's controller type.
+    Local(Arc<dyn Any + Send + Sync>),
+    /// From a tab on another replica: the state serialized as JSON.
+    Json(Arc<Value>),
 }
 
 impl Delivery {

@@ -10,10 +10,11 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use super::broker::{Broker, Publisher};
+use super::broker::{Broker, FanoutError, Publisher};
 use super::http::{respond, text};
 use super::{LiveHandler, Response};
 use crate::controller::{BoxFuture, Controller};
+use crate::replica::RedisFanout;
 use crate::store::{MemoryStore, SessionStore};
 
 /// A handler with its controller type erased.
@@ -108,6 +109,35 @@ impl App {
         }
         self.store = Some(store);
         self
+    }
+
+    /// Run this app as one of several replicas: publishes, server pushes and
+    /// `ctx.sync()` of every page that uses the app's broker also reach the connections
+    /// of the other replicas, through `fanout` (see [`replica`](crate::replica)).
+    /// Controllers do not change. Give every replica the same fan-out prefix and a shared
+    /// session store (a [`RedisStore`](crate::store::RedisStore) on the same connector).
+    ///
+    /// # Errors
+    ///
+    /// [`FanoutError`] when the app already has a fan-out, or `fanout` serves another
+    /// app.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use livetemplate_runtime::{replica::RedisFanout, store::{RedisConnector, RedisStore}};
+    /// # use livetemplate_runtime::transport::{App, LiveHandler};
+    /// # fn demo<C: livetemplate_runtime::Controller>(page: LiveHandler<C>) -> Result<App, Box<dyn std::error::Error>> {
+    /// let redis = RedisConnector::new("redis://127.0.0.1:6379")?;
+    /// let app = App::new()
+    ///     .page("/", page)
+    ///     .session_store(RedisStore::new(redis.clone()))
+    ///     .fanout(RedisFanout::new(redis))?;
+    /// # Ok(app) }
+    /// ```
+    pub fn fanout(self, fanout: RedisFanout) -> Result<App, FanoutError> {
+        self.broker.fanout(fanout)?;
+        Ok(self)
     }
 
     /// Serve the files under `dir` at URL prefix `prefix` (GET/HEAD only; no directory

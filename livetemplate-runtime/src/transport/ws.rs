@@ -261,11 +261,15 @@ async fn run<C, S>(
         user_id: who.user_id.clone(),
         sender: sender.clone(),
     });
+    opts.pubsub
+        .broker
+        .attach(&shared.scope, &shared.registry, &who.group_id);
     let mut page = Page::new(&shared, who, query, request.uri.path()).await;
     page.connection_id = Some(id);
     page.link = Some(Arc::new(Link::new(
         &opts.pubsub,
         shared.registry.clone(),
+        shared.scope.clone(),
         request,
         Some((id, sender)),
     )));
@@ -354,6 +358,7 @@ async fn run<C, S>(
     // pushes reach only the connections that remain.
     shared.registry.unregister(&page.who.group_id, id);
     opts.pubsub.broker.remove_connection(id);
+    opts.pubsub.broker.detach(&page.who.group_id);
     let info = Disconnect {
         connection_id: id,
         group_id: page.who.group_id.clone(),
@@ -426,7 +431,7 @@ async fn on_dispatch<C: Controller>(
 ) -> Result<(), End> {
     let changed = match delivery {
         Delivery::Run(d) => page.server_dispatch(shared, *d).await,
-        Delivery::Replace(state) => page.replace_state(&*state),
+        Delivery::Replace(state) => page.replace_state(&state),
     };
     send_envelopes(page, outbox)?;
     if !changed {
