@@ -4,14 +4,18 @@
 //! there. Each uses its own random key prefix and removes its keys. The dead-server test
 //! needs nothing; the reconnect test needs `redis-server` on PATH and runs a private one.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use livetemplate_runtime::store::{Backoff, RedisConnector, RedisStore, SessionStore, StoreError};
 use redis::aio::MultiplexedConnection;
+
+#[path = "support/private_redis.rs"]
+mod private_redis;
+
+use private_redis::{unused_port, PrivateRedis};
 
 const SHARED_REDIS: &str = "redis://127.0.0.1:6379/";
 
@@ -279,12 +283,6 @@ async fn list_does_not_treat_the_prefix_as_a_pattern() -> Result<(), StoreError>
     Ok(())
 }
 
-/// A port nothing listens on (bound, then released).
-fn unused_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local addr").port()
-}
-
 #[tokio::test]
 async fn dead_redis_is_an_error_not_a_panic() {
     let port = unused_port();
@@ -328,73 +326,6 @@ async fn dead_redis_is_an_error_not_a_panic() {
     assert!(touch.unwrap_err().is_unavailable());
     assert!(list.unwrap_err().is_unavailable());
     assert!(ping.unwrap_err().is_unavailable());
-}
-
-/// A private `redis-server` child, killed when dropped.
-struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    /// Starts `redis-server` on `port`; `None` if it is not installed.
-    fn start(port: u16) -> Option<PrivateRedis> {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        Some(PrivateRedis {
-            port,
-            child: Some(child),
-        })
-    }
-
-    /// Waits until the server answers PING.
-    async fn ready(&self) {
-        let url = format!("redis://127.0.0.1:{}/", self.port);
-        let client = redis::Client::open(url).expect("valid URL");
-        for _ in 0..500 {
-            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                if redis::cmd("PING")
-                    .query_async::<String>(&mut conn)
-                    .await
-                    .is_ok()
-                {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!(
-            "private redis-server on port {} never became ready",
-            self.port
-        );
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

@@ -81,7 +81,8 @@ pub use livetemplate_runtime::{
 // Real time: topics, publishes, server push.
 pub use livetemplate_runtime::pubsub::{AclRequest, TopicError};
 pub use livetemplate_runtime::{
-    Broker, BrokerMetrics, PublishError, Published, Publisher, PushError, Session, SubscribeError,
+    Broker, BrokerMetrics, FanoutError, PublishError, Published, Publisher, PushError, Session,
+    SubscribeError,
 };
 // End real time.
 
@@ -94,6 +95,11 @@ pub use livetemplate_runtime::transport::{
 };
 pub use livetemplate_runtime::Template;
 // End transport.
+
+/// Several replicas of one app: [`replica::RedisFanout`] carries publishes, server
+/// pushes and `ctx.sync()` between them over Redis pub/sub (give it to
+/// [`App::fanout`]).
+pub use livetemplate_runtime::replica;
 
 /// Session stores for `#[persist]` fields: [`store::MemoryStore`] (the default),
 /// [`store::RedisStore`], and the [`store::SessionStore`] trait for your own.

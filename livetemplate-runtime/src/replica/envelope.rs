@@ -298,7 +298,10 @@ pub(crate) fn decode(
     }
     let check_action = |a: &str| {
         if a.is_empty() || a.len() > MAX_ACTION_LEN {
-            Err(DecodeError::Invalid(format!("action name of {} bytes", a.len())))
+            Err(DecodeError::Invalid(format!(
+                "action name of {} bytes",
+                a.len()
+            )))
         } else {
             Ok(())
         }
@@ -354,7 +357,14 @@ pub(crate) fn decode(
                 data,
             }
         }
-        (ChannelKind::Group(g), Body::GroupSync { scope, group, state }) => {
+        (
+            ChannelKind::Group(g),
+            Body::GroupSync {
+                scope,
+                group,
+                state,
+            },
+        ) => {
             same(g, &group)?;
             Incoming::GroupSync {
                 scope,
@@ -490,7 +500,11 @@ mod tests {
             Err(DecodeError::Json(_))
         ));
         assert!(matches!(
-            decode(&c, "livetemplate:topic:room/1", br#"{"v":1,"instance":"ab","seq":1,"type":"explode"}"#),
+            decode(
+                &c,
+                "livetemplate:topic:room/1",
+                br#"{"v":1,"instance":"ab","seq":1,"type":"explode"}"#
+            ),
             Err(DecodeError::Json(_))
         ));
         let v2 = ok.replace(r#""v":1"#, r#""v":2"#);

@@ -43,8 +43,8 @@
 //! Nothing is replayed: what was published during the outage is lost, as with any
 //! pub/sub.
 
-pub mod envelope;
 mod dedup;
+pub mod envelope;
 mod redis;
 
 pub use self::redis::{FanoutMetrics, RedisFanout, RedisFanoutBuilder};

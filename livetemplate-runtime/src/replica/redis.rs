@@ -474,10 +474,7 @@ fn record_reach(control: &Control, batch: &[Message], reached: Option<&[i64]>) {
     if batch.iter().all(|m| m.group.is_none()) {
         return;
     }
-    let mut reach = control
-        .reach
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut reach = control.reach.lock().unwrap_or_else(PoisonError::into_inner);
     if reach.len() > MAX_REACH_ENTRIES {
         reach.clear();
     }

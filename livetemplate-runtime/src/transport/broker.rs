@@ -359,7 +359,10 @@ impl Broker {
         let first = {
             let mut pages = self.inner.pages();
             let regs = pages.scopes.entry(scope.clone()).or_default();
-            if !regs.iter().any(|w| Weak::as_ptr(w) == Arc::as_ptr(registry)) {
+            if !regs
+                .iter()
+                .any(|w| Weak::as_ptr(w) == Arc::as_ptr(registry))
+            {
                 regs.retain(|w| w.strong_count() > 0);
                 regs.push(Arc::downgrade(registry));
             }

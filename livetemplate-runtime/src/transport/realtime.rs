@@ -219,7 +219,10 @@ impl CallState {
             }
             let shared: Arc<dyn std::any::Any + Send + Sync> = Arc::new(state.clone());
             for conn in others {
-                match conn.sender.deliver(Delivery::Replace(Synced::Local(shared.clone()))) {
+                match conn
+                    .sender
+                    .deliver(Delivery::Replace(Synced::Local(shared.clone())))
+                {
                     Ok(()) | Err(DispatchError::Closed) => {}
                     Err(DispatchError::Full) => {
                         tracing::warn!(connection = conn.id, "sync dropped: dispatch queue full")
