@@ -7,7 +7,8 @@
 fn scenario(name: &str) {
     livetemplate_tests::run_served_scenario(name, |listener| {
         Box::pin(async move {
-            livetemplate::transport::serve_listener(listener, chat::app(None)?).await?;
+            livetemplate::transport::serve_listener(listener, chat::app(&Default::default())?)
+                .await?;
             Ok(())
         })
     });

@@ -9,7 +9,7 @@ use livetemplate_tests::{BrowserEnv, TestServer};
 fn start_counter() -> TestServer {
     TestServer::start(|listener| {
         Box::pin(async move {
-            let app = counter::app(None)?;
+            let app = counter::app(&Default::default())?;
             livetemplate::transport::serve_listener(listener, app).await?;
             Ok(())
         })

@@ -7,7 +7,11 @@
 fn scenario(name: &str) {
     livetemplate_tests::run_served_scenario(name, |listener| {
         Box::pin(async move {
-            livetemplate::transport::serve_listener(listener, multi_user_sync::app(None)?).await?;
+            livetemplate::transport::serve_listener(
+                listener,
+                multi_user_sync::app(&Default::default())?,
+            )
+            .await?;
             Ok(())
         })
     });

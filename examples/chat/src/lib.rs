@@ -6,13 +6,15 @@
 //!   joiner sees the history.
 //! - `send` appends, snapshots for its own tab and publishes `NEW_MESSAGE`; the other
 //!   connections run it and snapshot again.
+//! - With `--redis` the log is a Redis list shared by every replica (trimmed to the same
+//!   bound), and the publish reaches the connections of every replica.
 //! - `username` is per connection and not `#[persist]`ed: two tabs of one browser can
 //!   chat as two people.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
+use example_support::{BoxError, Config, Redis};
 use livetemplate::prelude::*;
 use livetemplate::{App, LiveHandler, Template};
 
@@ -71,33 +73,133 @@ struct Log {
     messages: VecDeque<Message>,
 }
 
+/// Where the room's log lives.
+enum Store {
+    /// In this process.
+    Memory(Mutex<Log>),
+    /// In Redis, shared by every replica: the list `<prefix>chat:log` (JSON messages,
+    /// oldest first) and the id counter `<prefix>chat:next-id`.
+    Redis(Redis),
+}
+
 /// The room: the shared log.
 pub struct Chat {
-    log: Mutex<Log>,
+    store: Store,
     history: usize,
 }
 
 impl Chat {
-    /// A room keeping the last `history` messages (at least one).
+    /// A room in this process keeping the last `history` messages (at least one).
     pub fn new(history: usize) -> Chat {
         Chat {
-            log: Mutex::new(Log::default()),
+            store: Store::Memory(Mutex::new(Log::default())),
             history: history.max(1),
         }
     }
 
-    fn snapshot(&self) -> Vec<Message> {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        log.messages.iter().cloned().collect()
+    /// A room in Redis keeping the last `history` messages (at least one), shared by
+    /// every replica on that Redis and prefix.
+    pub fn in_redis(redis: Redis, history: usize) -> Chat {
+        Chat {
+            store: Store::Redis(redis),
+            history: history.max(1),
+        }
     }
+
+    /// The log, oldest first.
+    async fn snapshot(&self) -> Result<Vec<Message>> {
+        match &self.store {
+            Store::Memory(log) => {
+                let log = log.lock().unwrap_or_else(|e| e.into_inner());
+                Ok(log.messages.iter().cloned().collect())
+            }
+            Store::Redis(r) => {
+                let mut conn = r.connection().await.map_err(unavailable)?;
+                let raw: Vec<String> = redis::cmd("LRANGE")
+                    .arg(r.key("chat:log"))
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(parse_log(&raw))
+            }
+        }
+    }
+
+    /// Append a message by `user`; the log afterwards.
+    async fn append(&self, user: &str, text: &str) -> Result<Vec<Message>> {
+        match &self.store {
+            Store::Memory(log) => {
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                log.next_id += 1;
+                let message = Message {
+                    id: log.next_id,
+                    user: user.to_string(),
+                    text: text.to_string(),
+                };
+                log.messages.push_back(message);
+                while log.messages.len() > self.history {
+                    log.messages.pop_front();
+                }
+                Ok(log.messages.iter().cloned().collect())
+            }
+            Store::Redis(r) => {
+                let mut conn = r.connection().await.map_err(unavailable)?;
+                let id: u64 = redis::cmd("INCR")
+                    .arg(r.key("chat:next-id"))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(unavailable)?;
+                let message = Message {
+                    id,
+                    user: user.to_string(),
+                    text: text.to_string(),
+                };
+                let json =
+                    serde_json::to_string(&message).map_err(|e| Error::msg(e.to_string()))?;
+                let key = r.key("chat:log");
+                let keep = i64::try_from(self.history).unwrap_or(i64::MAX);
+                let (raw,): (Vec<String>,) = redis::pipe()
+                    .atomic()
+                    .cmd("RPUSH")
+                    .arg(&key)
+                    .arg(json)
+                    .ignore()
+                    .cmd("LTRIM")
+                    .arg(&key)
+                    .arg(-keep)
+                    .arg(-1)
+                    .ignore()
+                    .cmd("LRANGE")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(parse_log(&raw))
+            }
+        }
+    }
+}
+
+fn parse_log(raw: &[String]) -> Vec<Message> {
+    raw.iter()
+        .filter_map(|m| serde_json::from_str(m).ok())
+        .collect()
+}
+
+fn unavailable(e: redis::RedisError) -> Error {
+    Error::msg(format!("the chat log is unavailable: {e}"))
 }
 
 #[controller(state = ChatState)]
 impl Chat {
     #[mount]
-    fn mount(&self, state: &mut ChatState, ctx: &mut Context) -> Result<()> {
+    async fn mount(&self, state: &mut ChatState, ctx: &mut Context) -> Result<()> {
         ctx.subscribe(TOPIC)?;
-        state.messages = self.snapshot();
+        state.messages = self.snapshot().await?;
         Ok(())
     }
 
@@ -113,63 +215,47 @@ impl Chat {
     }
 
     #[action]
-    fn send(&self, state: &mut ChatState, ctx: &mut Context) -> Result<()> {
+    async fn send(&self, state: &mut ChatState, ctx: &mut Context) -> Result<()> {
         let text = ctx.get_str("text").unwrap_or_default();
         let text = text.trim();
         if state.username.is_empty() || text.is_empty() {
             return Ok(());
         }
-        {
-            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-            log.next_id += 1;
-            let message = Message {
-                id: log.next_id,
-                user: state.username.clone(),
-                text: text.chars().take(500).collect(),
-            };
-            log.messages.push_back(message);
-            while log.messages.len() > self.history {
-                log.messages.pop_front();
-            }
-            state.messages = log.messages.iter().cloned().collect();
-        }
+        let text: String = text.chars().take(500).collect();
+        state.messages = self.append(&state.username, &text).await?;
         ctx.publish(TOPIC, Self::NEW_MESSAGE, ())
     }
 
     /// What the other connections run: reload the log.
     #[action(internal)]
-    fn new_message(&self, state: &mut ChatState) {
-        state.messages = self.snapshot();
+    async fn new_message(&self, state: &mut ChatState) -> Result<()> {
+        state.messages = self.snapshot().await?;
+        Ok(())
     }
 }
 
-/// The page, keeping the last `history` messages.
+/// The page for the room `chat`.
 ///
 /// # Errors
 ///
 /// The template does not compile.
-pub fn handler(
-    history: usize,
-) -> Result<LiveHandler<Chat>, Box<dyn std::error::Error + Send + Sync>> {
+pub fn handler(chat: Chat) -> Result<LiveHandler<Chat>, BoxError> {
     let template = Template::builder("chat", TEMPLATE).build()?;
-    Ok(LiveHandler::new(Chat::new(history), template)
+    Ok(LiveHandler::new(chat, template)
         .title("Chat")
         .topic_acl(|req| req.topic == TOPIC))
 }
 
-/// The app: the page at `/` keeping [`HISTORY`] messages; with `client_dir` (an
-/// unpacked `@livetemplate/client` 0.25.1 package) the browser client is served from it
-/// at `/_lvt`.
+/// The app: the page at `/` keeping [`HISTORY`] messages, in memory or (with Redis in
+/// `config`) in Redis as one of several replicas.
 ///
 /// # Errors
 ///
-/// The template does not compile.
-pub fn app(client_dir: Option<PathBuf>) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
-    let mut handler = handler(HISTORY)?;
-    let mut app = App::new();
-    if let Some(dir) = client_dir {
-        handler = handler.client_assets("/_lvt");
-        app = app.assets("/_lvt", dir);
-    }
-    Ok(app.page("/", handler))
+/// The template does not compile, or the Redis configuration is invalid.
+pub fn app(config: &Config) -> Result<App, BoxError> {
+    let chat = match config.redis()? {
+        Some(redis) => Chat::in_redis(redis, HISTORY),
+        None => Chat::new(HISTORY),
+    };
+    example_support::app(config, "/", handler(chat)?)
 }

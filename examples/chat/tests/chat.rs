@@ -19,7 +19,8 @@ async fn tab(addr: std::net::SocketAddr, cookie: &str) -> (Ws, String) {
 
 #[tokio::test]
 async fn messages_reach_every_tab_and_browser_and_late_joiners_see_the_history() {
-    let addr = start(App::new().page("/", chat::handler(3).expect("handler"))).await;
+    let addr =
+        start(App::new().page("/", chat::handler(chat::Chat::new(3)).expect("handler"))).await;
     let page = request(addr, "GET", "/", &[], "").await;
     assert!(
         page.body.contains(r#"<input name="username""#)
@@ -85,7 +86,7 @@ async fn messages_reach_every_tab_and_browser_and_late_joiners_see_the_history()
 
 #[tokio::test]
 async fn the_page_renders_the_seeds_markup_for_messages() {
-    let addr = start(chat::app(None).expect("app")).await;
+    let addr = start(chat::app(&Default::default()).expect("app")).await;
     let (mut ws, _) = tab(addr, "").await;
     call(&mut ws, &msg("join", json!({"username": "dora"}))).await;
     call(&mut ws, &msg("send", json!({"text": "<b>bold</b>"}))).await;

@@ -3,8 +3,7 @@
 //! [`app`] builds the app. The binary (`cargo run -p counter`) serves it on
 //! `127.0.0.1:$PORT` (default 8080); tests serve it on a free port.
 
-use std::path::PathBuf;
-
+use example_support::{BoxError, Config};
 use livetemplate::prelude::*;
 use livetemplate::Template;
 use livetemplate::{App, LiveHandler};
@@ -40,21 +39,14 @@ impl Counter {
     }
 }
 
-/// Builds the counter app: the page at `/`.
-///
-/// With `client_dir` (an unpacked `@livetemplate/client` 0.25.1 package) the browser client is
-/// served from it at `/_lvt` instead of being loaded from the CDN.
+/// The app: the page at `/`; with Redis in `config` its persisted count in Redis (and
+/// a replica of the others on that Redis).
 ///
 /// # Errors
 ///
-/// The template does not compile.
-pub fn app(client_dir: Option<PathBuf>) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
+/// The template does not compile, or the Redis configuration is invalid.
+pub fn app(config: &Config) -> Result<App, BoxError> {
     let template = Template::builder("counter", TEMPLATE).build()?;
-    let mut handler = LiveHandler::new(Counter, template).title("Counter");
-    let mut app = App::new();
-    if let Some(dir) = client_dir {
-        handler = handler.client_assets("/_lvt");
-        app = app.assets("/_lvt", dir);
-    }
-    Ok(app.page("/", handler))
+    let handler = LiveHandler::new(Counter, template).title("Counter");
+    example_support::app(config, "/", handler)
 }

@@ -1,18 +1,8 @@
-//! Serves the multi-user-sync example on `127.0.0.1:$PORT` (default 8080).
-//!
-//! `LT_CLIENT_DIR`: serve the browser client from this directory (an unpacked
-//! `@livetemplate/client` 0.25.1 package) instead of the CDN.
+//! Serves the multi-user-sync example on `127.0.0.1:$PORT` (default 8080); with
+//! `--redis URL` as one of several replicas (see the `example-support` crate for every
+//! option).
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    tracing_subscriber::fmt::init();
-    let app = multi_user_sync::app(std::env::var_os("LT_CLIENT_DIR").map(Into::into))?;
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8080u16);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("multi-user-sync: http://{}", listener.local_addr()?);
-    livetemplate::transport::serve_listener(listener, app).await?;
-    Ok(())
+async fn main() -> Result<(), example_support::BoxError> {
+    example_support::main("multi-user-sync", multi_user_sync::app).await
 }

@@ -22,7 +22,7 @@ async fn tab(addr: std::net::SocketAddr, cookie: &str) -> (Ws, String) {
 
 #[tokio::test]
 async fn every_tab_of_a_session_converges_and_late_tabs_start_at_the_shared_value() {
-    let addr = start(multi_user_sync::app(None).expect("app")).await;
+    let addr = start(multi_user_sync::app(&Default::default()).expect("app")).await;
     let page = request(addr, "GET", "/", &[], "").await;
     assert!(
         page.body.contains("<p>Counter: <strong>0</strong></p>")

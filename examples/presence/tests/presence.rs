@@ -25,7 +25,7 @@ async fn tab(addr: std::net::SocketAddr) -> (Ws, String) {
 
 #[tokio::test]
 async fn the_list_follows_joins_leaves_and_closed_tabs() {
-    let addr = start(presence::app(None).expect("app")).await;
+    let addr = start(presence::app(&Default::default()).expect("app")).await;
     let (mut ann, shown) = tab(addr).await;
     assert_eq!(shown, "0");
     let (mut ben, _) = tab(addr).await;

@@ -176,7 +176,7 @@ async fn with_redis_a_killed_and_restarted_server_loses_no_persisted_field() {
     if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
         let group = cookie.trim_start_matches("livetemplate-id=");
         let _: redis::RedisResult<i64> = redis::cmd("DEL")
-            .arg(format!("{prefix}{group}|/"))
+            .arg(format!("{prefix}session:{group}|/"))
             .query_async(&mut conn)
             .await;
     }

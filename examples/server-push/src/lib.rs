@@ -5,12 +5,16 @@
 //!   the session, which renders the result.
 //! - The connect hook starts one ticker per session group; it pushes `TICK` periodically
 //!   and stops when the group has no live connection left (`PushError::Disconnected`).
+//! - With `--redis` (several replicas) pushes reach the session's tabs on every replica,
+//!   and a lease in Redis keeps one ticker per session over all of them: the replica
+//!   holding it ticks and renews it; the others wait and take over when it is released
+//!   or expires.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use example_support::{BoxError, Config, Redis};
 use livetemplate::prelude::*;
 use livetemplate::{App, LiveHandler, PushError, Session, Template};
 use serde_json::json;
@@ -65,58 +69,215 @@ pub struct PushState {
     ticks: i64,
 }
 
-/// The controller: settings and the running tickers.
+/// Who may run a session's ticker when there are several replicas: a lease in Redis,
+/// `<prefix>server-push:ticker:<group>`, held by one replica and renewed every tick.
+#[derive(Clone, Debug)]
+struct Lease {
+    redis: Redis,
+    /// This process's token (the lease's value while it holds it).
+    token: String,
+}
+
+/// Renew the lease if it is still ours.
+const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+/// Release the lease if it is still ours.
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+impl Lease {
+    fn key(&self, group: &str) -> String {
+        self.redis.key(&format!("server-push:ticker:{group}"))
+    }
+
+    /// Take the lease of `group` for `ttl`; whether this process holds it now.
+    async fn acquire(&self, group: &str, ttl: Duration) -> redis::RedisResult<bool> {
+        let mut conn = self.redis.connection().await?;
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(group))
+            .arg(&self.token)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Keep the lease for another `ttl`; `false` when it is no longer ours.
+    async fn renew(&self, group: &str, ttl: Duration) -> redis::RedisResult<bool> {
+        let mut conn = self.redis.connection().await?;
+        let n: i64 = redis::Script::new(RENEW)
+            .key(self.key(group))
+            .arg(&self.token)
+            .arg(ttl_ms(ttl))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn release(&self, group: &str) -> redis::RedisResult<()> {
+        let mut conn = self.redis.connection().await?;
+        redis::Script::new(RELEASE)
+            .key(self.key(group))
+            .arg(&self.token)
+            .invoke_async::<i64>(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// The controller: settings, the running tickers and, with several replicas, the lease
+/// that keeps one ticker per session across them.
 #[derive(Default)]
 pub struct ServerPush {
     settings: Settings,
     tickers: Tickers,
+    lease: Option<Lease>,
+    /// Sessions whose ticker runs on another replica, watched by a standby task here.
+    waiting: Tickers,
 }
 
 impl ServerPush {
-    /// A controller with these timings.
+    /// A controller with these timings, for a single instance.
     pub fn new(settings: Settings) -> ServerPush {
         ServerPush {
             settings,
             tickers: Tickers::default(),
+            lease: None,
+            waiting: Tickers::default(),
         }
     }
 
-    /// The running tickers (shared with the controller).
+    /// A controller with these timings for one of several replicas on `redis`: one
+    /// ticker per session over all of them.
+    pub fn replicated(settings: Settings, redis: Redis) -> ServerPush {
+        ServerPush {
+            settings,
+            tickers: Tickers::default(),
+            lease: Some(Lease {
+                redis,
+                token: format!("{:016x}", rand::random::<u64>()),
+            }),
+            waiting: Tickers::default(),
+        }
+    }
+
+    /// The tickers running in this process (shared with the controller).
     pub fn tickers(&self) -> Tickers {
         self.tickers.clone()
     }
 }
 
-/// Push `TICK` to the session until it has no live connection.
-async fn tick(session: Session, every: Duration, tickers: Tickers) {
+/// Push `TICK` to the session until it has no live connection (or, with a lease,
+/// until the lease is lost).
+async fn tick(session: Session, every: Duration, tickers: Tickers, lease: Option<Lease>) {
+    let ttl = every * 3;
+    let group = session.group_id().to_string();
     let mut n = 0;
     loop {
         tokio::time::sleep(every).await;
         n += 1;
+        if let Some(lease) = &lease {
+            match lease.renew(&group, ttl).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Another replica took over (this one was too slow to renew).
+                    tickers.lock().remove(&group);
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "ticker lease not renewed; ticking on"),
+            }
+        }
         if let Err(PushError::Disconnected) = session.trigger(ServerPush::TICK, json!({ "n": n })) {
             // Checked again under the lock: a tab connecting now registers before its
             // connect hook looks for a running ticker.
-            let mut running = tickers.lock();
-            if !session.is_connected() {
-                running.remove(session.group_id());
+            let stopped = {
+                let mut running = tickers.lock();
+                let gone = !session.is_connected();
+                if gone {
+                    running.remove(&group);
+                }
+                gone
+            };
+            if stopped {
+                if let Some(lease) = &lease {
+                    if let Err(e) = lease.release(&group).await {
+                        tracing::warn!(error = %e, "ticker lease not released; it expires");
+                    }
+                }
                 return;
             }
         }
     }
 }
 
+/// With several replicas: wait for the lease of a session whose ticker runs elsewhere,
+/// and take over when it is free (the other replica stopped, or died).
+async fn standby(
+    session: Session,
+    every: Duration,
+    tickers: Tickers,
+    waiting: Tickers,
+    lease: Lease,
+) {
+    let group = session.group_id().to_string();
+    loop {
+        tokio::time::sleep(every * 3).await;
+        if tickers.lock().contains(&group) {
+            break;
+        }
+        match lease.acquire(&group, every * 3).await {
+            Ok(true) => {
+                tickers.lock().insert(group.clone());
+                waiting.lock().remove(&group);
+                tick(session, every, tickers, Some(lease)).await;
+                return;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "ticker lease unavailable"),
+        }
+    }
+    waiting.lock().remove(&group);
+}
+
 #[controller(state = PushState)]
 impl ServerPush {
-    /// One ticker per session group, started by its first connection.
+    /// One ticker per session group (over every replica), started by its first
+    /// connection.
     #[on_connect]
-    fn connected(&self, ctx: &mut Context) {
+    async fn connected(&self, ctx: &mut Context) {
         let session = ctx.session();
-        if self.tickers.lock().insert(session.group_id().to_string()) {
-            tokio::spawn(tick(
-                session,
-                self.settings.tick_every,
-                self.tickers.clone(),
-            ));
+        let group = session.group_id().to_string();
+        if !self.tickers.lock().insert(group.clone()) {
+            return;
+        }
+        let every = self.settings.tick_every;
+        let Some(lease) = self.lease.clone() else {
+            tokio::spawn(tick(session, every, self.tickers.clone(), None));
+            return;
+        };
+        match lease.acquire(&group, every * 3).await {
+            Ok(true) => {
+                tokio::spawn(tick(session, every, self.tickers.clone(), Some(lease)));
+            }
+            held_or_failed => {
+                if let Err(e) = held_or_failed {
+                    tracing::warn!(error = %e, "ticker lease unavailable");
+                }
+                self.tickers.lock().remove(&group);
+                if self.waiting.lock().insert(group) {
+                    tokio::spawn(standby(
+                        session,
+                        every,
+                        self.tickers.clone(),
+                        self.waiting.clone(),
+                        lease,
+                    ));
+                }
+            }
         }
     }
 
@@ -152,25 +313,21 @@ impl ServerPush {
 /// # Errors
 ///
 /// The template does not compile.
-pub fn handler(
-    controller: ServerPush,
-) -> Result<LiveHandler<ServerPush>, Box<dyn std::error::Error + Send + Sync>> {
+pub fn handler(controller: ServerPush) -> Result<LiveHandler<ServerPush>, BoxError> {
     let template = Template::builder("server-push", TEMPLATE).build()?;
     Ok(LiveHandler::new(controller, template).title("Server Push"))
 }
 
-/// The app: the page at `/` with the default timings; with `client_dir` (an unpacked
-/// `@livetemplate/client` 0.25.1 package) the browser client is served from it at `/_lvt`.
+/// The app: the page at `/` with the default timings; with Redis in `config` one of
+/// several replicas sharing one ticker per session.
 ///
 /// # Errors
 ///
-/// The template does not compile.
-pub fn app(client_dir: Option<PathBuf>) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
-    let mut handler = handler(ServerPush::default())?;
-    let mut app = App::new();
-    if let Some(dir) = client_dir {
-        handler = handler.client_assets("/_lvt");
-        app = app.assets("/_lvt", dir);
-    }
-    Ok(app.page("/", handler))
+/// The template does not compile, or the Redis configuration is invalid.
+pub fn app(config: &Config) -> Result<App, BoxError> {
+    let controller = match config.redis()? {
+        Some(redis) => ServerPush::replicated(Settings::default(), redis),
+        None => ServerPush::default(),
+    };
+    example_support::app(config, "/", handler(controller)?)
 }
