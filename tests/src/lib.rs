@@ -6,17 +6,22 @@
 //! - [`BrowserEnv`]: finds Node.js, Chromium and the npm packages of `tests/browser`, and runs a
 //!   browser scenario (`node tests/browser/<name>.js <url>`) with a timeout, answering the
 //!   scenario's control requests (such as "restart the server").
-//! - [`workspace_root`], [`shared_dir`], [`browser_dir`]: where things are.
+//! - [`ExampleProcess`]: an example binary running as its own process (e.g. one replica).
+//! - [`run_served_replicas`]: several replicas of one app, one browser scenario across them.
+//! - [`workspace_root`], [`shared_dir`], [`browser_dir`]: where things are;
+//!   [`unique_prefix`]: a Redis namespace no other test uses.
 //!
 //! Browser tests fail with an actionable message when something they need is missing, unless
 //! `LT_SKIP_BROWSER=1` is set; then they print that they skip.
 
 mod node;
+mod process;
 mod server;
 
 use std::path::{Path, PathBuf};
 
 pub use node::{BrowserEnv, NodeOutput, SetupError, SKIP_ENV};
+pub use process::ExampleProcess;
 pub use server::{BoxError, ServeFuture, ServerError, TestServer};
 
 /// The root of the Cargo workspace (the directory holding the top-level `Cargo.toml`).
@@ -61,6 +66,56 @@ where
     print!("{}", output.stdout);
     output.assert_passed();
     server.stop().expect("the app served without errors");
+}
+
+/// The Redis every test process shares.
+pub const SHARED_REDIS: &str = "redis://127.0.0.1:6379/";
+
+/// A Redis key and channel prefix that no other test, test process or run uses, so that
+/// tests sharing one Redis stay apart.
+pub fn unique_prefix(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("lt-test:{test}:{}:{nanos}:", std::process::id())
+}
+
+/// Serve `count` replicas of one app on free ports (`serve(i, listener)` serves replica
+/// `i`), run the Node scenario `name` with all their URLs (`ctx.urls`), answering its
+/// control commands with `control`, and check that it passed and that every replica
+/// stopped without errors. Skips (prints why) when [`BrowserEnv::for_test`] says so.
+///
+/// # Panics
+///
+/// When a replica cannot start, the scenario fails, or serving ended in an error.
+pub fn run_served_replicas<F>(
+    name: &str,
+    count: usize,
+    serve: F,
+    control: impl FnMut(&str) -> Result<(), String>,
+) where
+    F: Fn(usize, tokio::net::TcpListener) -> ServeFuture + Send + Sync + Clone + 'static,
+{
+    let Some(env) = BrowserEnv::for_test(name) else {
+        return;
+    };
+    let mut servers: Vec<TestServer> = (0..count)
+        .map(|i| {
+            let serve = serve.clone();
+            TestServer::start(move |listener| serve(i, listener)).expect("start a replica")
+        })
+        .collect();
+    let urls: Vec<String> = servers.iter().map(TestServer::url).collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let output = env
+        .run_scenario_on(name, &urls, control)
+        .expect("run the scenario with node");
+    print!("{}", output.stdout);
+    output.assert_passed();
+    for server in &mut servers {
+        server.stop().expect("the replica served without errors");
+    }
 }
 
 #[cfg(test)]

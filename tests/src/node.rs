@@ -145,6 +145,21 @@ impl BrowserEnv {
         url: &str,
         control: impl FnMut(&str) -> Result<(), String>,
     ) -> io::Result<NodeOutput> {
+        self.run_scenario_on(name, &[url], control)
+    }
+
+    /// Runs the scenario `tests/browser/<name>.js` against several replicas of one app:
+    /// `urls` are their page URLs (the scenario sees them as `ctx.urls`).
+    ///
+    /// # Errors
+    ///
+    /// As [`BrowserEnv::run_scenario`].
+    pub fn run_scenario_on(
+        &self,
+        name: &str,
+        urls: &[&str],
+        control: impl FnMut(&str) -> Result<(), String>,
+    ) -> io::Result<NodeOutput> {
         let script = self.dir.join(format!("{name}.js"));
         if !script.is_file() {
             return Err(io::Error::new(
@@ -152,7 +167,7 @@ impl BrowserEnv {
                 format!("no browser scenario {}", script.display()),
             ));
         }
-        self.run_script(name, &script, &[url], SCENARIO_TIMEOUT, control)
+        self.run_script(name, &script, urls, SCENARIO_TIMEOUT, control)
     }
 
     /// Runs `node <script> <args…>` in `tests/browser`, answering control requests, and kills it

@@ -226,7 +226,9 @@ async fn standby(
     let group = session.group_id().to_string();
     loop {
         tokio::time::sleep(every * 3).await;
-        if tickers.lock().contains(&group) {
+        // A ticker started here meanwhile, or no tab of the session is left here (one
+        // connecting later starts over in its connect hook).
+        if tickers.lock().contains(&group) || !session.is_connected() {
             break;
         }
         match lease.acquire(&group, every * 3).await {

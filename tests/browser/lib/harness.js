@@ -214,19 +214,22 @@ async function control(command) {
 
 /**
  * Runs `body(ctx)` as the scenario `name` against the URL given on the command line.
- * `ctx` offers the URL, a launched browser, `note()` for diagnostics printed on failure,
+ * `ctx` offers the URL (`url`; with several replicas of one app, `urls` holds each
+ * replica's page URL, `url` being the first), a launched browser, `note()` for diagnostics printed on failure,
  * and `step()` for progress lines.
  */
 function run(name, body) {
-  const url = process.argv[2];
-  if (!url || !/^https?:\/\//.test(url)) {
-    log(`FAIL ${name}: usage: node ${path.basename(process.argv[1])} <page-url>`);
+  const urls = process.argv.slice(2);
+  const url = urls[0];
+  if (!url || !urls.every((u) => /^https?:\/\//.test(u))) {
+    log(`FAIL ${name}: usage: node ${path.basename(process.argv[1])} <page-url> [<page-url of another replica>…]`);
     process.exit(2);
   }
   const notes = [];
   const started = Date.now();
   const ctx = {
     url,
+    urls,
     browser: null,
     note: (line) => notes.push(line),
     step: (line) => log(`step: [${Date.now() - started} ms] ${line}`),
