@@ -81,6 +81,49 @@ pub fn unique_prefix(test: &str) -> String {
     format!("lt-test:{test}:{}:{nanos}:", std::process::id())
 }
 
+/// Waits (up to 20 s) until `n` clients subscribe to the Redis pub/sub `channel` of the
+/// Redis at [`SHARED_REDIS`] (for example both replicas of an example, before a test
+/// publishes).
+///
+/// # Panics
+///
+/// When Redis cannot be reached, or the count is not reached in time.
+pub fn wait_for_subscribers(channel: &str, n: i64) {
+    let client = redis::Client::open(SHARED_REDIS).expect("Redis URL");
+    let mut conn = client
+        .get_connection()
+        .expect("Redis is running on 127.0.0.1:6379 (scripts/setup starts it)");
+    let mut last = -1;
+    for _ in 0..2000 {
+        let (_, count): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query(&mut conn)
+            .expect("PUBSUB NUMSUB");
+        if count == n {
+            return;
+        }
+        last = count;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{channel}: {last} subscribers, expected {n}");
+}
+
+/// Whether `key` exists in the Redis at [`SHARED_REDIS`].
+///
+/// # Panics
+///
+/// When Redis cannot be reached.
+pub fn redis_key_exists(key: &str) -> bool {
+    let client = redis::Client::open(SHARED_REDIS).expect("Redis URL");
+    let mut conn = client.get_connection().expect("Redis is running");
+    redis::cmd("EXISTS")
+        .arg(key)
+        .query::<i64>(&mut conn)
+        .expect("EXISTS")
+        == 1
+}
+
 /// Serve `count` replicas of one app on free ports (`serve(i, listener)` serves replica
 /// `i`), run the Node scenario `name` with all their URLs (`ctx.urls`), answering its
 /// control commands with `control`, and check that it passed and that every replica
