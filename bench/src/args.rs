@@ -72,6 +72,8 @@ FANOUT OPTIONS:
   --data JSON           the action's data, a JSON object [default: {}]
   --same-session        all connections share one session cookie (tabs of one browser) instead of one each
   --concurrency N       connections opened at once [default: 64]
+  --replicas N          with --spawn: start N servers (replicas of one app, e.g. with `--redis URL`);
+                        subscribers are spread over them in turn, the publisher uses the first [default: 1]
 
 NOOP-SERVER OPTIONS:
   --port P              port on 127.0.0.1 [default: $PORT, else 8080]
@@ -159,6 +161,8 @@ pub struct FanoutArgs {
     pub same_session: bool,
     /// Connections opened at once.
     pub concurrency: usize,
+    /// Servers started with `--spawn` (replicas of one app).
+    pub replicas: usize,
 }
 
 /// What to do.
@@ -297,6 +301,7 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             data: serde_json::Value::Object(serde_json::Map::new()),
             same_session: false,
             concurrency: 64,
+            replicas: 1,
         }),
         "noop-server" => Mode::NoopServer {
             port: None,
@@ -407,6 +412,7 @@ pub fn parse(args: &[String]) -> Result<Cli, BenchError> {
             ("--concurrency", Mode::Fanout(f)) => {
                 f.concurrency = parse_list(opt, value, 10_000)?[0]
             }
+            ("--replicas", Mode::Fanout(f)) => f.replicas = parse_list(opt, value, 16)?[0],
             ("--port", Mode::NoopServer { port, .. }) => *port = Some(parse_num(opt, value)?),
             ("--ws-read-buffer", Mode::NoopServer { read_buffer, .. }) => {
                 let n: usize = parse_num(opt, value)?;
@@ -528,6 +534,12 @@ mod tests {
         assert_eq!((d.rounds, d.warmup), (20, 1));
         assert_eq!(d.round_timeout, Duration::from_secs(5));
         assert_eq!(d.action, "increment");
+        assert_eq!(d.replicas, 1);
+        let Mode::Fanout(r) = parse(&args("fanout --replicas 2")).unwrap().mode else {
+            panic!("not fanout")
+        };
+        assert_eq!(r.replicas, 2);
+        assert!(parse(&args("fanout --replicas 0")).is_err());
         assert_eq!(d.data, serde_json::json!({}));
         assert!(!d.same_session);
 

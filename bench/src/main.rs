@@ -284,6 +284,28 @@ async fn run_fanout(
         }
     }
     let mut server = obtain_server(common)?;
+    if a.replicas > 1 && common.spawn.is_empty() {
+        return Err(BenchError::Usage(
+            "--replicas needs --spawn (the command that starts one replica)".into(),
+        ));
+    }
+    let mut others = Vec::new();
+    for _ in 1..a.replicas {
+        let spawned = SpawnedServer::spawn(&common.spawn, SPAWN_READY)?;
+        others.push(Server {
+            target: server.target.with_port(spawned.port),
+            pid: Some(spawned.pid()),
+            spawned: Some(spawned),
+            description: String::new(),
+        });
+    }
+    if a.replicas > 1 {
+        server.description = format!("{} ×{} replicas", server.description, a.replicas);
+    }
+    let targets: Vec<_> = std::iter::once(&server)
+        .chain(&others)
+        .map(|s| s.target.clone())
+        .collect();
     let mut rows = Vec::new();
     for &subscribers in &a.subscribers {
         let cfg = FanoutConfig {
@@ -298,8 +320,11 @@ async fn run_fanout(
             connect_concurrency: a.concurrency,
             timeout: common.timeout,
         };
-        let r = fanout::run(&server.target, &cfg).await?;
+        let r = fanout::run_on(&targets, &cfg).await?;
         check_alive(&mut server)?;
+        for other in &mut others {
+            check_alive(other)?;
+        }
         rows.push(r);
     }
     emit(

@@ -254,6 +254,15 @@ const DRAIN_PER_SUBSCRIBER: usize = 4;
 
 /// Opens the subscribers and the publisher, runs the rounds, closes everything.
 pub async fn run(target: &Target, cfg: &FanoutConfig) -> Result<FanoutReport, BenchError> {
+    run_on(std::slice::from_ref(target), cfg).await
+}
+
+/// [`run`] against several replicas of one app: subscribers are spread over `targets` in
+/// turn; the publisher (and the shared cookie of `--same-session`) uses the first.
+pub async fn run_on(targets: &[Target], cfg: &FanoutConfig) -> Result<FanoutReport, BenchError> {
+    let Some(target) = targets.first() else {
+        return Err(BenchError::Usage("no server to run against".into()));
+    };
     if cfg.subscribers == 0 || cfg.rounds == 0 {
         return Err(BenchError::Usage(
             "at least one subscriber and one round are needed".into(),
@@ -270,16 +279,30 @@ pub async fn run(target: &Target, cfg: &FanoutConfig) -> Result<FanoutReport, Be
         None
     };
     let start = Instant::now();
-    let opened = open_many_with_cookie(
-        target,
-        cfg.subscribers,
-        cfg.connect_concurrency,
-        cookie.clone(),
-        cfg.timeout,
-    )
-    .await?;
+    let mut sessions: Vec<Session> = Vec::with_capacity(cfg.subscribers);
+    for (i, replica) in targets.iter().enumerate() {
+        // Subscriber k goes to replica k mod n.
+        let share = (cfg.subscribers + targets.len() - 1 - i) / targets.len();
+        if share == 0 {
+            continue;
+        }
+        match open_many_with_cookie(
+            replica,
+            share,
+            cfg.connect_concurrency,
+            cookie.clone(),
+            cfg.timeout,
+        )
+        .await
+        {
+            Ok(opened) => sessions.extend(opened.into_iter().map(|(s, _)| s)),
+            Err(e) => {
+                close_all(sessions, cfg.connect_concurrency).await;
+                return Err(e);
+            }
+        }
+    }
     let open_s = start.elapsed().as_secs_f64();
-    let sessions: Vec<Session> = opened.into_iter().map(|(s, _)| s).collect();
     let mut publisher =
         match Session::open_with_cookie(target, cookie.as_deref(), cfg.timeout).await {
             Ok((p, _)) => p,
