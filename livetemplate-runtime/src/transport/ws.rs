@@ -1,6 +1,6 @@
 //! The WebSocket at the page URL (E3): the upgrade, then one task per connection
-//! running a serialized event loop over client frames and server dispatches, and a
-//! separate writer task draining a bounded send queue.
+//! running a serialized event loop over client frames, server dispatches and its own
+//! bounded send queue, so a reply is written by the task that rendered it.
 //!
 //! # Answers to bad input
 //!
@@ -23,14 +23,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
+use std::task::{Context, Poll};
+
+use futures_util::{Sink, SinkExt, StreamExt};
 use http::header::{
     CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderValue, Request, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -192,45 +194,90 @@ enum End {
     Slow,
 }
 
-/// The bounded send queue of one connection.
-struct Outbox(mpsc::Sender<Message>);
+/// The bounded send queue of one connection, written by the connection's own task:
+/// a reply goes out on the next turn of the event loop, with no hand-off to another
+/// task (a cross-thread wake-up would cost more than the whole render).
+struct Outbox {
+    queue: VecDeque<Message>,
+    capacity: usize,
+    /// Frames were handed to the socket but not flushed yet.
+    unflushed: bool,
+}
 
 impl Outbox {
-    /// Queue a text frame; `Err` when the client does not keep up or the writer died.
-    fn send(&self, text: String) -> Result<(), End> {
-        match self.0.try_send(Message::text(text)) {
-            Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!("send queue full: slow client disconnected");
-                Err(End::Slow)
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Gone),
+    fn new(capacity: usize) -> Outbox {
+        Outbox {
+            queue: VecDeque::new(),
+            capacity: capacity.max(1),
+            unflushed: false,
         }
+    }
+
+    /// Queue a text frame; `Err` when the client does not keep up.
+    fn send(&mut self, text: String) -> Result<(), End> {
+        if self.queue.len() >= self.capacity {
+            tracing::warn!("send queue full: slow client disconnected");
+            return Err(End::Slow);
+        }
+        self.queue.push_back(Message::text(text));
+        self.unflushed = true;
+        Ok(())
+    }
+
+    /// Whether something waits to be written or flushed.
+    fn pending(&self) -> bool {
+        self.unflushed
+    }
+
+    /// Write the queue into the socket and flush it. Cancel-safe: a frame leaves the
+    /// queue only when the socket has taken it.
+    fn poll_drain<S>(&mut self, sink: &mut S, cx: &mut Context<'_>) -> Poll<Result<(), End>>
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        while !self.queue.is_empty() {
+            match sink.poll_ready_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(write_failed(e))),
+                Poll::Ready(Ok(())) => {}
+            }
+            if let Some(msg) = self.queue.pop_front() {
+                if let Err(e) = sink.start_send_unpin(msg) {
+                    return Poll::Ready(Err(write_failed(e)));
+                }
+            }
+        }
+        match sink.poll_flush_unpin(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(write_failed(e))),
+            Poll::Ready(Ok(())) => {
+                self.unflushed = false;
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    /// [`Outbox::poll_drain`] as a future.
+    async fn drain<S>(&mut self, sink: &mut S) -> Result<(), End>
+    where
+        S: Sink<Message, Error = WsError> + Unpin,
+    {
+        std::future::poll_fn(|cx| self.poll_drain(sink, cx)).await
     }
 }
 
-/// The writer task: drains the send queue into the socket, flushing when it is empty.
-async fn writer<S>(mut sink: S, mut rx: mpsc::Receiver<Message>)
-where
-    S: futures_util::Sink<Message, Error = WsError> + Unpin,
-{
-    while let Some(msg) = rx.recv().await {
-        let close = matches!(msg, Message::Close(_));
-        if let Err(e) = sink.feed(msg).await {
+/// How a failed write ends the connection.
+fn write_failed(e: WsError) -> End {
+    match e {
+        WsError::WriteBufferFull(_) => {
+            tracing::warn!("write buffer full: slow client disconnected");
+            End::Slow
+        }
+        e => {
             tracing::debug!(error = %e, "WebSocket write failed");
-            return;
-        }
-        if close || rx.is_empty() {
-            if let Err(e) = sink.flush().await {
-                tracing::debug!(error = %e, "WebSocket flush failed");
-                return;
-            }
-        }
-        if close {
-            return;
+            End::Gone
         }
     }
-    let _ = sink.close().await;
 }
 
 /// One connection, from the first frame to `on_disconnect`.
@@ -248,10 +295,8 @@ async fn run<C, S>(
     let ws =
         WebSocketStream::from_raw_socket(io, Role::Server, Some(config(opts.max_message_size)))
             .await;
-    let (sink, mut stream) = ws.split();
-    let (out_tx, out_rx) = mpsc::channel(opts.send_queue.max(1));
-    let outbox = Outbox(out_tx);
-    let mut writer_task = tokio::spawn(writer(sink, out_rx));
+    let (mut sink, mut stream) = ws.split();
+    let mut outbox = Outbox::new(opts.send_queue);
 
     let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
     let (sender, mut dispatch_rx) = shared.registry.dispatch_queue(opts.dispatch_queue);
@@ -286,7 +331,7 @@ async fn run<C, S>(
             }
         }
         page.on_connect(&shared).await;
-        if let Err(end) = send_envelopes(&mut page, &outbox) {
+        if let Err(end) = send_envelopes(&mut page, &mut outbox) {
             break 'conn end;
         }
         let first = match page.render_update(&shared) {
@@ -308,9 +353,11 @@ async fn run<C, S>(
         let mut bucket = Bucket::new(opts.rate_limit);
         loop {
             let step = tokio::select! {
+                biased;
+                written = outbox.drain(&mut sink), if outbox.pending() => written,
                 frame = stream.next() => match frame {
                     Some(Ok(Message::Text(t))) => {
-                        on_text(&shared, &mut page, &mut bucket, &outbox, t.as_str()).await
+                        on_text(&shared, &mut page, &mut bucket, &mut outbox, t.as_str()).await
                     }
                     Some(Ok(Message::Binary(_))) => Err(End::Close(CloseCode::Unsupported, "binary frames are not supported")),
                     Some(Ok(Message::Close(_))) | None => Err(End::Gone),
@@ -324,7 +371,7 @@ async fn run<C, S>(
                         Err(End::Gone)
                     }
                 },
-                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &outbox, d).await,
+                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &mut outbox, d).await,
             };
             if let Err(end) = step {
                 break 'conn end;
@@ -332,26 +379,25 @@ async fn run<C, S>(
         }
     };
 
-    match end {
-        End::Close(code, reason) => {
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            if outbox.0.try_send(Message::Close(Some(frame))).is_err() {
-                writer_task.abort();
-            }
+    // Say goodbye within a bounded time: what is queued, then the close handshake.
+    let goodbye = async {
+        if let End::Close(code, reason) = &end {
+            outbox.queue.push_back(Message::Close(Some(CloseFrame {
+                code: *code,
+                reason: (*reason).into(),
+            })));
+            outbox.unflushed = true;
         }
-        End::Slow => writer_task.abort(),
-        End::Gone => {}
+        if outbox.drain(&mut sink).await.is_ok() {
+            let _ = sink.close().await;
+        }
+    };
+    if !matches!(end, End::Slow) {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), goodbye).await;
+    } else {
+        drop(goodbye);
     }
-    drop(outbox);
-    if tokio::time::timeout(std::time::Duration::from_secs(5), &mut writer_task)
-        .await
-        .is_err()
-    {
-        writer_task.abort();
-    }
+    drop(sink);
     drop(stream);
 
     // Gone from the registry and the broker first, so that the hook's publishes and
@@ -377,7 +423,7 @@ async fn on_text<C: Controller>(
     shared: &Shared<C>,
     page: &mut Page<C>,
     bucket: &mut Bucket,
-    outbox: &Outbox,
+    outbox: &mut Outbox,
     text: &str,
 ) -> Result<(), End> {
     if !bucket.take() {
@@ -415,7 +461,7 @@ async fn on_text<C: Controller>(
 }
 
 /// Send the error envelopes the last call produced (refused subscriptions).
-fn send_envelopes<C: Controller>(page: &mut Page<C>, outbox: &Outbox) -> Result<(), End> {
+fn send_envelopes<C: Controller>(page: &mut Page<C>, outbox: &mut Outbox) -> Result<(), End> {
     for envelope in page.envelopes.drain(..) {
         outbox.send(envelope)?;
     }
@@ -426,7 +472,7 @@ fn send_envelopes<C: Controller>(page: &mut Page<C>, outbox: &Outbox) -> Result<
 async fn on_dispatch<C: Controller>(
     shared: &Shared<C>,
     page: &mut Page<C>,
-    outbox: &Outbox,
+    outbox: &mut Outbox,
     delivery: Delivery,
 ) -> Result<(), End> {
     let changed = match delivery {
