@@ -6,7 +6,7 @@
 //! counts it. This module knows nothing about sockets, state or templates.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -117,10 +117,15 @@ pub struct ConnectionHandle {
     pub sender: DispatchSender,
 }
 
+/// The connections of one group, by connection id (ids grow: the order is the order of
+/// connecting). Removing one is a lookup, not a scan, so 10,000 tabs of one group can
+/// come and go cheaply.
+type Group = BTreeMap<u64, Arc<ConnectionHandle>>;
+
 /// Live connections by session group.
 #[derive(Debug, Default)]
 pub struct Registry {
-    groups: Mutex<HashMap<String, Vec<ConnectionHandle>>>,
+    groups: Mutex<HashMap<String, Group>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -136,24 +141,27 @@ impl Registry {
         groups
             .entry(handle.group_id.clone())
             .or_default()
-            .push(handle);
+            .insert(handle.id, Arc::new(handle));
     }
 
     /// Remove a connection (no-op if it is not registered).
     pub fn unregister(&self, group_id: &str, connection_id: u64) {
         let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(list) = groups.get_mut(group_id) {
-            list.retain(|c| c.id != connection_id);
+            list.remove(&connection_id);
             if list.is_empty() {
                 groups.remove(group_id);
             }
         }
     }
 
-    /// The live connections of a group (a snapshot).
-    pub fn connections_of_group(&self, group_id: &str) -> Vec<ConnectionHandle> {
+    /// The live connections of a group in the order they connected (a snapshot).
+    pub fn connections_of_group(&self, group_id: &str) -> Vec<Arc<ConnectionHandle>> {
         let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups.get(group_id).cloned().unwrap_or_default()
+        groups
+            .get(group_id)
+            .map(|list| list.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Whether the group has at least one live connection.
@@ -163,15 +171,19 @@ impl Registry {
     }
 
     /// Every live connection (a snapshot).
-    pub fn all_connections(&self) -> Vec<ConnectionHandle> {
+    pub fn all_connections(&self) -> Vec<Arc<ConnectionHandle>> {
         let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups.values().flatten().cloned().collect()
+        groups
+            .values()
+            .flat_map(BTreeMap::values)
+            .cloned()
+            .collect()
     }
 
     /// Number of live connections.
     pub fn len(&self) -> usize {
         let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
-        groups.values().map(Vec::len).sum()
+        groups.values().map(BTreeMap::len).sum()
     }
 
     /// Whether no connection is live.
