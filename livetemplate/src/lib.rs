@@ -91,7 +91,8 @@ pub use livetemplate_macros::{action, controller, mount, on_connect, on_disconne
 
 // Transport: serving live pages.
 pub use livetemplate_runtime::transport::{
-    self, serve, App, AuthError, Authenticator, BasicAuth, Identity, LiveHandler,
+    self, serve, serve_with_shutdown, App, AuthError, Authenticator, BasicAuth, Identity,
+    LiveHandler,
 };
 pub use livetemplate_runtime::Template;
 // End transport.

@@ -181,7 +181,9 @@ pub fn replicate(app: App, redis: Option<&Redis>) -> Result<App, BoxError> {
 }
 
 /// Serve `app` on `127.0.0.1:$PORT` (default 8080), printing `<name>: http://<addr>`
-/// once listening, until the process ends.
+/// once listening, until Ctrl-C or `SIGTERM`; then shut down gracefully (WebSockets
+/// close with "going away" so browsers reconnect, to another replica if one runs, and
+/// disconnect hooks run).
 ///
 /// # Errors
 ///
@@ -200,8 +202,33 @@ pub async fn serve(name: &str, config: &Config, app: App) -> Result<(), BoxError
         ),
         None => eprintln!("{name}: single instance, state in memory"),
     }
-    livetemplate::transport::serve_listener(listener, app).await?;
+    livetemplate::serve_with_shutdown(listener, app, shutdown_signal()).await?;
+    eprintln!("{name}: stopped");
     Ok(())
+}
+
+/// Resolves on Ctrl-C or, on Unix, `SIGTERM` (what process managers send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// The `main` of an example: logs, configuration from the process, `build`, serve.

@@ -292,6 +292,21 @@ impl<C: Controller> LiveHandler<C> {
         &self.shared.registry
     }
 
+    /// Shut this handler's live connections down gracefully: every WebSocket is closed
+    /// with `1001` (going away), so that the browser client reconnects (to another
+    /// replica, behind a load balancer), each connection's `on_disconnect` hook runs,
+    /// and new upgrades are answered `503`. Resolves when every connection task has
+    /// ended. [`serve_with_shutdown`](super::serve_with_shutdown) calls this; call it
+    /// yourself when the handler is mounted in another server (after that server
+    /// stopped accepting, e.g. in axum's `with_graceful_shutdown`).
+    ///
+    /// Plain HTTP requests (page loads, fetch mode, form posts) are not refused: they
+    /// need no connection state.
+    pub async fn shutdown(&self) {
+        self.shared.registry.close_all();
+        self.shared.registry.wait_closed().await;
+    }
+
     /// The `data-lvt-id` of this handler's wrapper element.
     pub fn wrapper_id(&self) -> &str {
         &self.shared.wrapper_id

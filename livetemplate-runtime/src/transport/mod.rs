@@ -48,6 +48,7 @@ pub(crate) mod realtime;
 pub mod registry;
 mod serve;
 pub mod session;
+mod tracker;
 pub mod ws;
 
 pub use broker::{
@@ -59,7 +60,7 @@ pub use options::{CLIENT_SCRIPT_PATH, CLIENT_STYLE_PATH, CLIENT_VERSION, DEFAULT
 pub use persist::{PersistStats, REWRITE_AFTER};
 pub use realtime::{Published, SubscribeError, TOPIC_FORBIDDEN, TOPIC_INVALID};
 pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Registry};
-pub use serve::{serve, serve_listener, App};
+pub use serve::{serve, serve_listener, serve_with_shutdown, App, DEFAULT_SHUTDOWN_GRACE};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
 
 use crate::input::{parse_message, parse_post_body, ActionMessage};

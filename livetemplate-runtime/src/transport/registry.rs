@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+
+use super::tracker::{Guard, Tracker};
 
 /// An action the server asks one connection to run (a peer publish or a server push).
 #[derive(Debug)]
@@ -123,16 +125,62 @@ pub struct ConnectionHandle {
 type Group = BTreeMap<u64, Arc<ConnectionHandle>>;
 
 /// Live connections by session group.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
     groups: Mutex<HashMap<String, Group>>,
     dropped: Arc<AtomicU64>,
+    /// Set once by [`Registry::close_all`]: connections close, new ones are refused.
+    closing: watch::Sender<bool>,
+    /// Connection tasks still running (their disconnect hooks included).
+    tasks: Tracker,
+}
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            groups: Mutex::default(),
+            dropped: Arc::default(),
+            closing: watch::Sender::new(false),
+            tasks: Tracker::default(),
+        }
+    }
 }
 
 impl Registry {
     /// An empty registry.
     pub fn new() -> Registry {
         Registry::default()
+    }
+
+    /// Ask every live connection to close ("going away", so that clients reconnect,
+    /// to another replica if there is one) and refuse new ones. Idempotent.
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether [`close_all`](Self::close_all) was called.
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
+    /// Wait until every connection task has ended, its disconnect hook included.
+    pub async fn wait_closed(&self) {
+        self.tasks.wait_idle().await;
+    }
+
+    /// Connection tasks running now (registered or not yet/no longer registered).
+    pub fn running_tasks(&self) -> usize {
+        self.tasks.count()
+    }
+
+    /// Count a connection task until the guard is dropped.
+    pub(crate) fn track_task(&self) -> Guard {
+        self.tasks.track()
+    }
+
+    /// Resolves once [`close_all`](Self::close_all) has been called.
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Add a connection.

@@ -1,17 +1,21 @@
 //! Running handlers without a web framework: [`App`] (a small router) and [`serve`].
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
 
 use super::broker::{Broker, FanoutError, Publisher};
 use super::http::{respond, text};
+use super::tracker::Tracker;
 use super::{LiveHandler, Response};
 use crate::controller::{BoxFuture, Controller};
 use crate::replica::RedisFanout;
@@ -22,6 +26,8 @@ trait Endpoint: Send + Sync + 'static {
     fn call(&self, req: Request<Incoming>) -> BoxFuture<'static, Response>;
     /// This endpoint using `store` unless it chose its own.
     fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint>;
+    /// Close the live connections and wait for them ([`LiveHandler::shutdown`]).
+    fn shutdown(&self) -> BoxFuture<'static, ()>;
 }
 
 impl<C: Controller> Endpoint for LiveHandler<C> {
@@ -32,6 +38,11 @@ impl<C: Controller> Endpoint for LiveHandler<C> {
 
     fn adopt_store(&self, store: &Arc<dyn SessionStore>) -> Arc<dyn Endpoint> {
         Arc::new(LiveHandler::adopt_store(self, store))
+    }
+
+    fn shutdown(&self) -> BoxFuture<'static, ()> {
+        let h = self.clone();
+        Box::pin(async move { h.shutdown().await })
     }
 }
 
@@ -66,7 +77,13 @@ pub struct App {
     fallback: Option<Arc<dyn Endpoint>>,
     assets: Vec<(String, PathBuf)>,
     store: Option<Arc<dyn SessionStore>>,
+    /// How long [`serve_with_shutdown`] waits for connections (default
+    /// [`DEFAULT_SHUTDOWN_GRACE`]).
+    grace: Option<Duration>,
 }
+
+/// How long [`serve_with_shutdown`] waits, by default, for connections to end.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 impl App {
     /// An app with no pages.
@@ -150,6 +167,21 @@ impl App {
         self
     }
 
+    /// How long [`serve_with_shutdown`] waits for connections to end once the signal
+    /// came (disconnect hooks, requests in flight); default [`DEFAULT_SHUTDOWN_GRACE`].
+    pub fn shutdown_grace(mut self, grace: Duration) -> App {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// Shut every page's live connections down gracefully ([`LiveHandler::shutdown`]):
+    /// WebSockets close with `1001` so clients reconnect, disconnect hooks run, new
+    /// upgrades are refused. Resolves when all connection tasks have ended.
+    pub async fn shutdown(&self) {
+        let endpoints = self.pages.iter().map(|(_, ep)| ep).chain(&self.fallback);
+        futures_util::future::join_all(endpoints.map(|ep| ep.shutdown())).await;
+    }
+
     async fn call(&self, req: Request<Incoming>) -> Response {
         let path = req.uri().path();
         for (prefix, dir) in &self.assets {
@@ -215,29 +247,71 @@ pub async fn serve(addr: impl ToSocketAddrs, app: impl Into<App>) -> io::Result<
     serve_listener(listener, app).await
 }
 
-/// Serve `app` on an already bound listener (e.g. port 0 in tests).
+/// Serve `app` on an already bound listener (e.g. port 0 in tests) until the process
+/// ends.
 ///
 /// # Errors
 ///
-/// Accepting a connection failed persistently.
+/// None today: failed accepts are logged and retried.
 pub async fn serve_listener(listener: TcpListener, app: impl Into<App>) -> io::Result<()> {
+    serve_with_shutdown(listener, app, std::future::pending()).await
+}
+
+/// Serve `app` on `listener` until `signal` resolves, then shut down gracefully:
+///
+/// 1. stop accepting connections (the listener is closed);
+/// 2. close every live WebSocket with `1001` (going away): the browser client
+///    reconnects, to another replica behind a load balancer, and each connection's
+///    `on_disconnect` hook runs (presence lists shrink at once);
+/// 3. let HTTP requests in flight finish; idle keep-alive connections close;
+/// 4. return once all of that is done, or after `grace`, whichever comes first.
+///
+/// ```no_run
+/// # use livetemplate_runtime::transport::{serve_with_shutdown, App};
+/// # async fn demo(app: App) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let ctrl_c = async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// };
+/// serve_with_shutdown(listener, app, ctrl_c).await
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// None today: failed accepts are logged and retried.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    app: impl Into<App>,
+    signal: impl Future<Output = ()>,
+) -> io::Result<()> {
     let app = Arc::new(app.into());
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "listening");
     }
+    let (stop, stopping) = watch::channel(false);
+    let connections = Tracker::default();
+    let mut signal = std::pin::pin!(signal);
     loop {
-        let (stream, _peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, _peer) = match accepted {
             Ok(s) => s,
             Err(e) => {
                 // Out of file descriptors and the like: wait a little instead of spinning.
                 tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let mut stopping = stopping.clone();
+        let guard = connections.track();
         tokio::spawn(async move {
+            let _guard = guard;
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
                 async move { Ok::<_, Infallible>(app.call(req).await) }
@@ -245,9 +319,38 @@ pub async fn serve_listener(listener: TcpListener, app: impl Into<App>) -> io::R
             let conn = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
-            if let Err(e) = conn.await {
+            let mut conn = std::pin::pin!(conn);
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = stopped(&mut stopping) => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "HTTP connection ended with an error");
             }
         });
+    }
+    drop(listener);
+    tracing::info!("shutting down");
+    stop.send_replace(true);
+    let drained = async {
+        tokio::join!(app.shutdown(), connections.wait_idle());
+    };
+    let grace = app.grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE);
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!(
+            ?grace,
+            "connections still open after the shutdown grace period"
+        );
+    }
+    Ok(())
+}
+
+/// Resolves once `stopping` turns true (never, if its sender is gone).
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    if stopping.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }

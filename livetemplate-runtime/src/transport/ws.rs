@@ -12,6 +12,7 @@
 //! | binary frame | close `1003` (unsupported data): the client only sends text |
 //! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"}}}`; message dropped |
 //! | a client that does not read (send queue full) | connection dropped |
+//! | the server shuts down ([`Registry::close_all`](super::Registry::close_all)) | close `1001` (going away); the client reconnects; upgrades answered `503` meanwhile |
 //! | foreign `Origin` | `403` before the upgrade |
 //! | `ctx.subscribe` refused (policy, someone else's `lvt:` topic, malformed topic) | `{"type":"error","code":"topic_forbidden"` (or `"topic_invalid"`)`,"topic":"…"}` before the reply; connection kept, even when mount returns the error |
 //!
@@ -75,6 +76,12 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     if !opts.websocket {
         return text(StatusCode::BAD_REQUEST, "WebSocket is disabled");
     }
+    if shared.registry.is_closing() {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down",
+        );
+    }
     // The body of an upgrade request is empty; only the head matters.
     let (mut parts, _body) = req.into_parts();
     let connection_upgrade = parts
@@ -132,7 +139,9 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     if let Some(c) = &who.set_cookie {
         super::http::add_cookie(&mut resp, c);
     }
+    let task = shared.registry.track_task();
     tokio::spawn(async move {
+        let _task = task;
         match on_upgrade.await {
             Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query, request).await,
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
@@ -351,6 +360,7 @@ async fn run<C, S>(
             break 'conn end;
         }
         let mut bucket = Bucket::new(opts.rate_limit);
+        let mut closing = shared.registry.closing();
         loop {
             let step = tokio::select! {
                 biased;
@@ -372,6 +382,7 @@ async fn run<C, S>(
                     }
                 },
                 Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &mut outbox, d).await,
+                () = shutting_down(&mut closing) => Err(End::Close(CloseCode::Away, "server shutting down")),
             };
             if let Err(end) = step {
                 break 'conn end;
@@ -416,6 +427,14 @@ async fn run<C, S>(
         tracing::error!(connection = id, "on_disconnect panicked");
     }
     tracing::debug!(connection = id, "disconnected");
+}
+
+/// Resolves once the registry is closing.
+async fn shutting_down(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    if closing.wait_for(|closing| *closing).await.is_err() {
+        // The registry is gone: nothing will ever ask this connection to close.
+        std::future::pending::<()>().await;
+    }
 }
 
 /// One client text frame.
