@@ -38,7 +38,7 @@ fn keyed_table(c: &mut Criterion) {
 
     let mut changed = base.clone();
     if let Slot::Range(r) = &mut changed.slots[1] {
-        r.items[500].slots[1] = text("Item 500 (edited)");
+        std::sync::Arc::make_mut(&mut r.items[500]).slots[1] = text("Item 500 (edited)");
     }
     bench_diff(c, "table/one row changed of 1000", &base, &changed);
     bench_diff(c, "table/unchanged 1000", &base, &base.clone());

@@ -308,6 +308,8 @@ enum BlockKind {
 /// sub-templates.
 pub(crate) struct Instrumenter {
     next_id: u32,
+    /// Number of `{{#each}}` sites whose items may be reused.
+    cached_sites: u32,
     structural: Structural,
     /// `Some(user helper names)` when `{{#each}}` items may be reused between renders
     /// (see [`item_cacheable`]); `None` disables item caching.
@@ -419,6 +421,19 @@ fn item_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> Option<Paramet
     ok.then(|| list.clone())
 }
 
+/// A `WrapHelper` block body: the wrapped elements, named by the opening marker.
+fn wrapper_body(
+    open: String,
+    elements: Vec<TemplateElement>,
+    mapping: Vec<TemplateMapping>,
+) -> HbTemplate {
+    let mut body = HbTemplate::new();
+    body.name = Some(open);
+    body.elements = elements;
+    body.mapping = mapping;
+    body
+}
+
 /// Wrap `elements` in a `WrapHelper` block whose template carries the opening marker as its
 /// name (see `marker::WrapHelper`).
 fn wrap(
@@ -426,23 +441,10 @@ fn wrap(
     elements: Vec<TemplateElement>,
     mapping: Vec<TemplateMapping>,
 ) -> TemplateElement {
-    wrap_with(open, elements, mapping, Vec::new())
-}
-
-/// [`wrap`] with parameters for the wrapper helper.
-fn wrap_with(
-    open: String,
-    elements: Vec<TemplateElement>,
-    mapping: Vec<TemplateMapping>,
-    params: Vec<Parameter>,
-) -> TemplateElement {
-    let mut body = HbTemplate::new();
-    body.name = Some(open);
-    body.elements = elements;
-    body.mapping = mapping;
+    let body = wrapper_body(open, elements, mapping);
     let sub = Subexpression::new(
         Parameter::Name(marker::HELPER_NAME.to_owned()),
-        params,
+        Vec::new(),
         HashMap::new(),
     );
     match *sub.element {
@@ -461,11 +463,48 @@ fn wrap_one(
     el: TemplateElement,
     at: Option<&TemplateMapping>,
 ) -> TemplateElement {
-    wrap(
-        marker::encode(kind, id),
-        vec![el],
+    wrap_one_encoded(marker::encode(kind, id), el, at)
+}
+
+fn wrap_one_encoded(
+    open: String,
+    el: TemplateElement,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    wrap(open, vec![el], at.cloned().into_iter().collect())
+}
+
+/// The wrapper of an `{{#each}}` whose items may be reused: a `WrapHelper` block taking the
+/// list as its parameter and holding the `{{#each}}` itself.
+///
+/// The wrapper is made from the `{{#each}}`'s own helper template (renamed, its
+/// parameters, body and inverse replaced), so it keeps the `{{#each}}`'s standalone-line
+/// flag: handlebars then puts the render state exactly where it would be when calling
+/// `each`, and the wrapper can render the items itself (calling the inner `{{#each}}`
+/// again applies the same flag a second time, which changes nothing).
+fn each_site(
+    open: String,
+    mut ht: Box<HelperTemplate>,
+    list: Parameter,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    let template = ht.template.take();
+    let inverse = ht.inverse.take();
+    let mut each = ht.clone();
+    each.template = template;
+    each.inverse = inverse;
+    ht.name = Parameter::Name(marker::HELPER_NAME.to_owned());
+    ht.params = vec![list];
+    ht.hash = HashMap::new();
+    ht.block_param = None;
+    ht.block = true;
+    ht.chain = false;
+    ht.template = Some(wrapper_body(
+        open,
+        vec![TemplateElement::HelperBlock(each)],
         at.cloned().into_iter().collect(),
-    )
+    ));
+    TemplateElement::HelperBlock(ht)
 }
 
 /// Inside a block rendered as one text slot, only partials are wrapped (for the depth
@@ -514,6 +553,7 @@ impl Instrumenter {
     pub(crate) fn new(structural: Structural, cacheable: Option<HashSet<String>>) -> Self {
         Instrumenter {
             next_id: 0,
+            cached_sites: 0,
             structural,
             cacheable,
         }
@@ -523,6 +563,11 @@ impl Instrumenter {
     /// reachable as partials).
     pub(crate) fn disable_caching(&mut self) {
         self.cacheable = None;
+    }
+
+    /// Number of `{{#each}}` sites whose items may be reused.
+    pub(crate) fn cached_sites(&self) -> u32 {
+        self.cached_sites
     }
 
     /// Number of sub-template ids handed out so far.
@@ -585,12 +630,14 @@ impl Instrumenter {
                             let else_id = self.alloc();
                             self.template(inner, else_id);
                         }
-                        wrap_with(
-                            marker::encode(marker::EACH, Some(body)),
-                            vec![TemplateElement::HelperBlock(ht)],
-                            at.cloned().into_iter().collect(),
-                            list.into_iter().collect(),
-                        )
+                        let open = marker::encode(marker::EACH, Some(body));
+                        match list {
+                            Some(list) => {
+                                self.cached_sites += 1;
+                                each_site(open, ht, list, at)
+                            }
+                            None => wrap_one_encoded(open, TemplateElement::HelperBlock(ht), at),
+                        }
                     }
                     BlockKind::Opaque => {
                         // Not split: one text slot. Partials inside still count depth.

@@ -76,6 +76,7 @@ mod compile;
 mod error;
 mod marker;
 mod parse;
+mod range;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -93,6 +94,7 @@ pub use error::{Location, RenderError, TemplateError};
 
 use marker::{Mode, Scratch, StateGuard};
 use parse::StaticsCache;
+use range::CachedItem;
 
 /// Default partial nesting limit.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
@@ -113,22 +115,24 @@ struct Inner {
     id: u64,
     /// Number of sub-template ids.
     ids: u32,
-    /// Whether `{{#each}}` items may be reused by [`Template::render_cached`].
+    /// Whether some `{{#each}}` items may be reused by [`Template::render_cached`].
     cacheable: bool,
 }
 
 static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
 
-/// What [`Template::render_cached`] remembers between renders of one client: the
-/// rendered `{{#each}}` items, by position, with the data they were rendered from.
+/// What [`Template::render_cached`] remembers between renders of one client: the data of
+/// the last render and the rendered `{{#each}}` items, by position, with the data they
+/// were rendered from.
 ///
 /// Keep one per connection (it is tied to the last template it was used with; using it
-/// with another template starts it afresh).
+/// with another template starts it afresh). It holds nothing for templates without
+/// reusable items (see [`Template::reuses_items`]).
 #[derive(Default)]
 pub struct RenderCache {
     template: u64,
-    sites: Vec<Vec<Option<(Value, Node)>>>,
-    /// The data of the last render, updated in place (reusing its allocations).
+    sites: Vec<Vec<Option<CachedItem>>>,
+    /// The data to render, updated in place (reusing its allocations).
     ctx: Option<handlebars::Context>,
 }
 
@@ -174,6 +178,21 @@ impl RenderCache {
     /// Number of rendered items held for reuse.
     pub fn cached_items(&self) -> usize {
         self.sites.iter().map(|s| s.iter().flatten().count()).sum()
+    }
+
+    /// The data [`Template::render_held`] renders (`null` at first): the data of the last
+    /// [`Template::render_cached`], or what was written here.
+    pub fn data(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        self.ctx.as_ref().map_or(&NULL, handlebars::Context::data)
+    }
+
+    /// The data [`Template::render_held`] renders, to change in place: changing only what
+    /// changed keeps the rest of its allocations (see [`update_value`]).
+    pub fn data_mut(&mut self) -> &mut Value {
+        self.ctx
+            .get_or_insert_with(handlebars::Context::null)
+            .data_mut()
     }
 }
 
@@ -274,9 +293,12 @@ impl Template {
     /// Render `data` as [`Template::render`] does (the same tree), reusing the `{{#each}}`
     /// items of earlier renders with this `cache` whose data did not change.
     ///
+    /// The data is copied into the cache (only what changed since the last render, see
+    /// [`RenderCache::data_mut`]); [`Template::render_held`] renders data already there.
     /// Items are reused when the `{{#each}}` body reads only the item (no `../`,
     /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters) and calls only
-    /// built-in helpers, and the template has no partials; otherwise this is `render`.
+    /// built-in helpers, and the template has no partials; otherwise this is `render` (and
+    /// the cache stays empty).
     ///
     /// # Errors
     ///
@@ -289,40 +311,57 @@ impl Template {
         if !self.inner.cacheable {
             return self.render(data);
         }
+        match cache.ctx.as_mut() {
+            Some(ctx) => assign(ctx.data_mut(), data),
+            None => cache.ctx = Some(handlebars::Context::from(data.clone())),
+        }
+        self.render_held(cache)
+    }
+
+    /// Render the data held by `cache` ([`RenderCache::data`]) as
+    /// [`Template::render_cached`] does. Write the data with [`RenderCache::data_mut`],
+    /// changing only what changed (e.g. with [`update_value`]): nothing is copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Template::render`].
+    pub fn render_held(&self, cache: &mut RenderCache) -> Result<Node, RenderError> {
+        if !self.inner.cacheable {
+            return self.render(cache.data());
+        }
         if cache.template != self.inner.id {
             cache.template = self.inner.id;
             cache.sites = Vec::new();
-            cache.ctx = None;
         }
         let mut sites = std::mem::take(&mut cache.sites);
         sites.resize_with(self.inner.ids as usize, Vec::new);
         let scratch = Scratch {
             sites,
-            items: Vec::new(),
+            slots: Vec::new(),
         };
-        let ctx = match cache.ctx.take() {
-            Some(mut ctx) => {
-                assign(ctx.data_mut(), data);
-                ctx
-            }
-            None => handlebars::Context::from(data.clone()),
-        };
+        let ctx = cache.ctx.get_or_insert_with(handlebars::Context::null);
         let guard = StateGuard::enter(Mode::Tree, Some(scratch));
         let result = self
             .inner
             .registry
-            .render_with_context(&self.inner.name, &ctx);
+            .render_with_context(&self.inner.name, ctx);
         let state = guard.current();
         let parsed = result.map(|out| parse::parse(&out, &self.inner.cache, &self.inner.name));
         if let Some(scratch) = guard.take_scratch() {
             cache.sites = scratch.sites;
         }
         drop(guard);
-        cache.ctx = Some(ctx);
         match parsed {
             Ok(node) => node,
             Err(e) => Err(self.render_error(e, state)),
         }
+    }
+
+    /// Whether [`Template::render_cached`] can reuse items of this template (it has an
+    /// `{{#each}}` whose items may be reused); when not, it renders as `render` does and
+    /// keeps nothing in the cache.
+    pub fn reuses_items(&self) -> bool {
+        self.inner.cacheable
     }
 
     /// Render `data` to a plain HTML string (the same bytes as `render(data)?.to_html()`).
@@ -431,6 +470,7 @@ impl TemplateBuilder {
         );
         inst.instrument(&mut root);
         inst.disable_caching();
+        let cacheable = inst.cached_sites() > 0;
         for (_, t) in &mut partials {
             inst.instrument(t);
         }
