@@ -21,8 +21,9 @@ use handlebars::{
 };
 use serde_json::Value;
 
+use super::data::Changes;
 use super::parse::{self, StaticsCache};
-use super::range::{self, Assembled, Body, CachedItem, Flow, Interner};
+use super::range::{self, Assembled, Body, CachedItem, Flow, Interner, Site};
 use crate::tree::Slot;
 
 /// Name under which [`WrapHelper`] is registered. Template sources cannot contain it
@@ -123,10 +124,14 @@ pub(crate) struct State {
 
 /// Item cache of one cached render (see `Template::render_cached`).
 pub(crate) struct Scratch {
-    /// Per `{{#each}}` body id, per position: the item last rendered there.
-    pub(crate) sites: Vec<Vec<Option<CachedItem>>>,
+    /// Per `{{#each}}` body id: the items last rendered there.
+    pub(crate) sites: Vec<Site>,
     /// Slots written as `ITEMS(n)` markers in this render.
     pub(crate) slots: Vec<Option<Slot>>,
+    /// Where the data changed since the last render.
+    pub(crate) changes: Changes,
+    /// Number of this render (one more than the last).
+    pub(crate) render: u64,
 }
 
 thread_local! {
@@ -285,13 +290,26 @@ impl WrapHelper {
             return Ok(false);
         }
         // This site's items, taken out while rendering (nested sites are other ids).
-        let Some(mut cached) = SCRATCH.with(|s| {
+        let path = h.param(0).and_then(|p| p.context_path());
+        let Some((mut site_items, render, unchanged)) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            s.as_mut()?.sites.get_mut(site).map(std::mem::take)
+            let sc = s.as_mut()?;
+            let render = sc.render;
+            let entry = sc.sites.get_mut(site)?;
+            // Items rendered from this same list in the last render, and known unchanged
+            // since, need no comparison.
+            let unchanged = match (path, &entry.origin) {
+                (Some(p), Some(o)) if entry.render + 1 == render && o == p => {
+                    sc.changes.unchanged(p).map(|u| u.to_owned())
+                }
+                _ => None,
+            };
+            Some((std::mem::take(&mut entry.items), render, unchanged))
         }) else {
             return Ok(false);
         };
-        cached.truncate(list.len());
+        site_items.truncate(list.len());
+        let mut cached = site_items;
 
         let mut flow = Flow::of(rc);
         // Per position: `None` for an item reused, else `Some` of the render states the
@@ -301,7 +319,10 @@ impl WrapHelper {
         let mut last_reused = false;
         for (i, item) in list.iter().enumerate() {
             match cached.get(i) {
-                Some(Some(c)) if c.entry == flow && c.value == *item => {
+                Some(Some(c))
+                    if c.entry == flow
+                        && (unchanged.as_ref().is_some_and(|u| u.get(i)) || c.value == *item) =>
+                {
                     flow = c.exit;
                     bodies.push(Body::Cached(&c.item, &c.form));
                     fresh.push(None);
@@ -313,13 +334,21 @@ impl WrapHelper {
             flow.apply(rc);
             let mut buf = StringOutput::new();
             let mut block = BlockContext::new();
-            block.set_base_value(item.clone());
+            match path {
+                // As handlebars' `each` does: the item is read through its context path.
+                Some(p) => {
+                    let base = block.base_path_mut();
+                    base.clone_from(p);
+                    base.push(i.to_string());
+                }
+                None => block.set_base_value(item.clone()),
+            }
             rc.push_block(block);
             let result = item_tpl.render(r, ctx, rc, &mut buf);
             rc.pop_block();
             if let Err(e) = result {
                 drop(bodies);
-                self.put_back(site, cached);
+                self.put_back(site, cached, None);
                 return Err(e);
             }
             let exit = Flow::of(rc);
@@ -334,7 +363,7 @@ impl WrapHelper {
                 Ok(node) => node,
                 Err(detail) => {
                     drop(bodies);
-                    self.put_back(site, cached);
+                    self.put_back(site, cached, None);
                     return Err(RenderErrorReason::Other(detail).into());
                 }
             };
@@ -381,12 +410,10 @@ impl WrapHelper {
             }
         }
         let slot = assembled.into_slot(&interner);
+        self.put_back(site, cached, Some((path, render)));
         let n = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;
-            if let Some(entry) = sc.sites.get_mut(site) {
-                *entry = cached;
-            }
             sc.slots.push(Some(slot));
             Some(sc.slots.len() - 1)
         });
@@ -399,15 +426,28 @@ impl WrapHelper {
         Ok(true)
     }
 
-    /// Return a site's items to the cache (after an error).
-    fn put_back(&self, site: usize, cached: Vec<Option<CachedItem>>) {
+    /// Return a site's items to the cache; `rendered`: the list they were rendered from
+    /// (its context path) in render number `render` (`None` after an error).
+    fn put_back(
+        &self,
+        site: usize,
+        items: Vec<Option<CachedItem>>,
+        rendered: Option<(Option<&Vec<String>>, u64)>,
+    ) {
         SCRATCH.with(|s| {
-            if let Some(entry) = s
-                .borrow_mut()
-                .as_mut()
-                .and_then(|sc| sc.sites.get_mut(site))
-            {
-                *entry = cached;
+            let mut s = s.borrow_mut();
+            let Some(entry) = s.as_mut().and_then(|sc| sc.sites.get_mut(site)) else {
+                return;
+            };
+            entry.items = items;
+            if let Some((path, render)) = rendered {
+                if entry.render == render {
+                    // A second list in one render: positions hold items of either.
+                    entry.origin = None;
+                } else {
+                    entry.origin = path.cloned();
+                    entry.render = render;
+                }
             }
         });
     }

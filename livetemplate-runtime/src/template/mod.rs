@@ -73,6 +73,7 @@
 //! ```
 
 mod compile;
+mod data;
 mod error;
 mod marker;
 mod parse;
@@ -92,9 +93,10 @@ use crate::tree::Slot;
 
 pub use error::{Location, RenderError, TemplateError};
 
+use data::Changes;
 use marker::{Mode, Scratch, StateGuard};
 use parse::StaticsCache;
-use range::CachedItem;
+use range::Site;
 
 /// Default partial nesting limit.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
@@ -131,42 +133,13 @@ static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Default)]
 pub struct RenderCache {
     template: u64,
-    sites: Vec<Vec<Option<CachedItem>>>,
+    sites: Vec<Site>,
     /// The data to render, updated in place (reusing its allocations).
     ctx: Option<handlebars::Context>,
-}
-
-/// Make `dst` equal to `src`, keeping the allocations of the parts that already match.
-fn assign(dst: &mut Value, src: &Value) {
-    match (dst, src) {
-        (Value::String(d), Value::String(s)) => {
-            if d != s {
-                d.clone_from(s);
-            }
-        }
-        (Value::Array(d), Value::Array(s)) => {
-            d.truncate(s.len());
-            for (dv, sv) in d.iter_mut().zip(s) {
-                assign(dv, sv);
-            }
-            let have = d.len();
-            d.extend(s[have..].iter().cloned());
-        }
-        (Value::Object(d), Value::Object(s)) => {
-            if d.len() == s.len() && d.keys().zip(s.keys()).all(|(a, b)| a == b) {
-                for ((_, dv), (_, sv)) in d.iter_mut().zip(s) {
-                    assign(dv, sv);
-                }
-            } else {
-                d.clone_from(s);
-            }
-        }
-        (d, s) => {
-            if *d != *s {
-                *d = s.clone();
-            }
-        }
-    }
+    /// Where the data changed since the last render.
+    changes: Changes,
+    /// Number of renders so far.
+    renders: u64,
 }
 
 impl RenderCache {
@@ -177,7 +150,7 @@ impl RenderCache {
 
     /// Number of rendered items held for reuse.
     pub fn cached_items(&self) -> usize {
-        self.sites.iter().map(|s| s.iter().flatten().count()).sum()
+        self.sites.iter().map(Site::cached_items).sum()
     }
 
     /// The data [`Template::render_held`] renders (`null` at first): the data of the last
@@ -187,12 +160,32 @@ impl RenderCache {
         self.ctx.as_ref().map_or(&NULL, handlebars::Context::data)
     }
 
-    /// The data [`Template::render_held`] renders, to change in place: changing only what
-    /// changed keeps the rest of its allocations (see [`update_value`]).
+    /// The data [`Template::render_held`] renders, to change at will. The next render
+    /// then compares the data of every `{{#each}}` item with the data it was rendered
+    /// from; [`RenderCache::update_data`] also records where the data changed, so that
+    /// unchanged items are reused without comparing their data.
     pub fn data_mut(&mut self) -> &mut Value {
+        self.changes.forget();
         self.ctx
             .get_or_insert_with(handlebars::Context::null)
             .data_mut()
+    }
+
+    /// Make the held data ([`RenderCache::data`]) equal to
+    /// `serde_json::to_value(value)`, changing it in place: what did not change keeps its
+    /// allocations (nothing is allocated when nothing changed), and where it changed is
+    /// recorded for the next render.
+    ///
+    /// # Errors
+    ///
+    /// When `serde_json::to_value(value)` fails; the held data is then partly updated
+    /// (render it only after a successful update).
+    pub fn update_data<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        let ctx = self.ctx.get_or_insert_with(handlebars::Context::null);
+        data::update(ctx.data_mut(), value, &mut self.changes).map(|_| ())
     }
 }
 
@@ -293,8 +286,9 @@ impl Template {
     /// Render `data` as [`Template::render`] does (the same tree), reusing the `{{#each}}`
     /// items of earlier renders with this `cache` whose data did not change.
     ///
-    /// The data is copied into the cache (only what changed since the last render, see
-    /// [`RenderCache::data_mut`]); [`Template::render_held`] renders data already there.
+    /// The data is copied into the cache (only what changed since the last render, as
+    /// [`RenderCache::update_data`] does); [`Template::render_held`] renders data already
+    /// there.
     /// Items are reused when the `{{#each}}` body reads only the item (no `../`,
     /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters) and calls only
     /// built-in helpers, and the template has no partials; otherwise this is `render` (and
@@ -312,21 +306,31 @@ impl Template {
             return self.render(data);
         }
         match cache.ctx.as_mut() {
-            Some(ctx) => assign(ctx.data_mut(), data),
-            None => cache.ctx = Some(handlebars::Context::from(data.clone())),
+            Some(ctx) => {
+                // Serializing a `Value` cannot fail.
+                if data::update(ctx.data_mut(), data, &mut cache.changes).is_err() {
+                    cache.changes.forget();
+                    *ctx.data_mut() = data.clone();
+                }
+            }
+            None => {
+                cache.changes.forget();
+                cache.ctx = Some(handlebars::Context::from(data.clone()));
+            }
         }
         self.render_held(cache)
     }
 
     /// Render the data held by `cache` ([`RenderCache::data`]) as
-    /// [`Template::render_cached`] does. Write the data with [`RenderCache::data_mut`],
-    /// changing only what changed (e.g. with [`update_value`]): nothing is copied.
+    /// [`Template::render_cached`] does. Write the data with [`RenderCache::update_data`]
+    /// (or [`RenderCache::data_mut`]): nothing is copied.
     ///
     /// # Errors
     ///
     /// As [`Template::render`].
     pub fn render_held(&self, cache: &mut RenderCache) -> Result<Node, RenderError> {
         if !self.inner.cacheable {
+            cache.changes = Changes::default();
             return self.render(cache.data());
         }
         if cache.template != self.inner.id {
@@ -334,10 +338,13 @@ impl Template {
             cache.sites = Vec::new();
         }
         let mut sites = std::mem::take(&mut cache.sites);
-        sites.resize_with(self.inner.ids as usize, Vec::new);
+        sites.resize_with(self.inner.ids as usize, Site::default);
+        cache.renders += 1;
         let scratch = Scratch {
             sites,
             slots: Vec::new(),
+            changes: std::mem::take(&mut cache.changes),
+            render: cache.renders,
         };
         let ctx = cache.ctx.get_or_insert_with(handlebars::Context::null);
         let guard = StateGuard::enter(Mode::Tree, Some(scratch));

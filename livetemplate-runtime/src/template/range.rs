@@ -376,3 +376,19 @@ pub(crate) struct CachedItem {
     pub(crate) item: Arc<Item>,
     pub(crate) form: Form,
 }
+
+/// The items of one `{{#each}}` site, by position, and where they were rendered from.
+#[derive(Debug, Default)]
+pub(crate) struct Site {
+    pub(crate) items: Vec<Option<CachedItem>>,
+    /// The context path of the list the site rendered in render number `render` (`None`:
+    /// not a context path, or the site rendered several lists in that render).
+    pub(crate) origin: Option<Vec<String>>,
+    pub(crate) render: u64,
+}
+
+impl Site {
+    pub(crate) fn cached_items(&self) -> usize {
+        self.items.iter().flatten().count()
+    }
+}
