@@ -37,12 +37,23 @@
 //! # Reusing unchanged items
 //!
 //! [`Template::render_cached`] returns the same tree as `render`, but keeps, in a
-//! [`RenderCache`] owned by the caller (one per connection), the parsed node of every
-//! `{{#each}}` item together with the item's data. On the next render an item whose data
-//! is unchanged at the same position is neither rendered by handlebars nor parsed again.
-//! This applies to `{{#each}}` bodies that read only their item (no `../`, `@root`,
-//! `@index`, `@first`, `@last`, `@key`, block parameters) and call only built-in helpers,
-//! in templates that include no partials; other constructs render as usual.
+//! [`RenderCache`] owned by the caller (one per connection), the data of the last render
+//! and every rendered `{{#each}}` item (shared with the returned tree) together with the
+//! item's data. On the next render an item whose data is unchanged at the same position
+//! is neither rendered by handlebars nor parsed again: the new tree holds the same
+//! `Arc`, which the diff skips without comparing.
+//!
+//! The data is kept up to date in place ([`RenderCache::update_data`] writes a
+//! `Serialize` value into it without building a new `Value`), which also records which
+//! array elements changed: items of an unchanged element are then reused without
+//! comparing their data.
+//!
+//! Items are reused for `{{#each}}` bodies, in the template itself (not in partials),
+//! that read only their item (no `../`, `@root`, `@index`, `@first`, `@last`, `@key`,
+//! block parameters), call only built-in helpers, and include only partials that obey
+//! the same rules (by name, without hash arguments, at most one parameter read from the
+//! item, not recursively). Templates with partial blocks, decorators, or partials
+//! included by a computed name do not reuse items; other constructs render as usual.
 //!
 //! # Client quirks handled here
 //!
@@ -290,9 +301,9 @@ impl Template {
     /// [`RenderCache::update_data`] does); [`Template::render_held`] renders data already
     /// there.
     /// Items are reused when the `{{#each}}` body reads only the item (no `../`,
-    /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters) and calls only
-    /// built-in helpers, and the template has no partials; otherwise this is `render` (and
-    /// the cache stays empty).
+    /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters), calls only built-in
+    /// helpers and includes only such partials (see the [module](self) documentation);
+    /// when no `{{#each}}` qualifies this is `render` (and the cache stays empty).
     ///
     /// # Errors
     ///
@@ -470,10 +481,10 @@ impl TemplateBuilder {
             checker.check(name, t)?;
         }
 
-        let cacheable = compile::caching_allowed(&root, &helper_names);
+        let cacheable = compile::caching_allowed(&root, &partials, &helper_names);
         let mut inst = compile::Instrumenter::new(
             compile::Structural::new(&helper_names),
-            cacheable.then(|| helper_names.clone()),
+            cacheable.then(|| compile::Purity::new(&helper_names, &partials)),
         );
         inst.instrument(&mut root);
         inst.disable_caching();

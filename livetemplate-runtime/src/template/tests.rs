@@ -747,21 +747,114 @@ fn render_cached_reuses_items_that_read_only_the_item() {
     }
 }
 
-#[test]
-fn render_cached_is_render_with_partials_or_custom_helpers() {
-    let t = Template::builder("t", "{{#each rows}}{{> row}}{{/each}}")
-        .partial("row", "<p>{{id}}</p>")
-        .build()
-        .expect("builds");
-    let data = json!({"rows": [{"id": "a"}, {"id": "b"}]});
+/// Render every state twice with one cache: each cached tree equals the plain render
+/// and handlebars' HTML; returns the number of items cached.
+fn cached_with_partials(source: &str, partials: &[(&str, &str)], states: &[Value]) -> usize {
+    let mut b = Template::builder("t", source);
+    for (n, p) in partials {
+        b = b.partial(n, p);
+    }
+    let t = b.build().expect("template builds");
     let mut cache = RenderCache::new();
-    for _ in 0..2 {
-        assert_eq!(
-            t.render_cached(&data, &mut cache).expect("renders"),
-            t.render(&data).expect("renders")
+    for (i, state) in states.iter().enumerate() {
+        for _ in 0..2 {
+            let cached = t.render_cached(state, &mut cache).expect("renders cached");
+            assert_eq!(
+                cached,
+                t.render(state).expect("renders"),
+                "{source} state {i}"
+            );
+            assert_eq!(
+                cached.to_html(),
+                plain(source, partials, state),
+                "{source} state {i}"
+            );
+        }
+    }
+    cache.cached_items()
+}
+
+#[test]
+fn render_cached_reuses_items_that_include_pure_partials() {
+    let states = [
+        json!({"rows": [{"id": "a", "done": true}, {"id": "b"}], "title": "T"}),
+        json!({"rows": [{"id": "a", "done": true}, {"id": "c", "kids": [{"id": "k"}]}, {"id": "b"}], "title": "U"}),
+        json!({"rows": [{"id": "b", "done": true}], "title": "U"}),
+    ];
+    let row = "<li data-key=\"{{id}}\">\n  {{#if done}}\n  {{id}}!\n  {{/if}}\n</li>\n";
+    let cached = [
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{id}}</p>")],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  {{> row}}\n  {{/each}}\n</ul>\n",
+            vec![("row", row)],
+        ),
+        // Not standalone, indented, and starting with a standalone block: the item's
+        // output depends on the render state before it.
+        (
+            "{{#each rows}}  {{> row}} x\n{{/each}}",
+            vec![("row", "{{#if done}}\n{{id}}\n{{/if}}")],
+        ),
+        (
+            "{{#each rows}}{{> row this}}{{/each}}",
+            vec![("row", "[{{id}}]")],
+        ),
+        (
+            "{{> head}}{{#each rows}}{{> row}}{{/each}}",
+            vec![
+                ("head", "<h1>{{title}}</h1>\n"),
+                ("row", "{{> cell}}{{#each kids}}{{> cell}}{{/each}}"),
+                ("cell", "<i>{{id}}</i>"),
+            ],
+        ),
+    ];
+    for (source, partials) in &cached {
+        assert!(
+            cached_with_partials(source, partials, &states) > 0,
+            "{source}: nothing cached"
         );
     }
-    assert_eq!(cache.cached_items(), 0);
+    let not_cached = [
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{../title}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{@index}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row x=1}}{{/each}}",
+            vec![("row", "<p>{{x}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "{{> other}}"), ("other", "{{> row}}")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}{{> (lookup this \"p\")}}",
+            vec![("row", "{{id}}")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}{{#> row}}x{{/row}}",
+            vec![("row", "{{id}}")],
+        ),
+    ];
+    for (source, partials) in &not_cached {
+        let mut b = Template::builder("t", source);
+        for (n, p) in partials {
+            b = b.partial(n, p);
+        }
+        let t = b.build().expect("template builds");
+        assert!(!t.reuses_items(), "{source}: items may be reused");
+    }
+}
+
+#[test]
+fn render_cached_is_render_with_custom_helpers() {
+    let data = json!({"rows": [{"id": "a"}, {"id": "b"}]});
 
     let shout = |h: &handlebars::Helper<'_>,
                  _: &Handlebars<'_>,
@@ -852,13 +945,61 @@ mod sequences {
         page: Option<Page>,
     }
 
-    const TEMPLATES: &[&str] = &[
-        r#"<table>{{#each rows}}<tr data-key="{{id}}"><td>{{name}}</td>{{#if done}}<b>!</b>{{/if}}</tr>{{/each}}</table>"#,
-        r#"{{#each groups}}<h2>{{title}}</h2><ul>{{#each items}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul>{{/each}}"#,
-        r#"{{#with page}}{{#each rows}}<p>{{this}}</p>{{else}}none{{/each}}{{/with}}"#,
-        "<ul>\n  {{#each rows}}\n  <li data-key=\"{{id}}\">{{name}}</li>\n  {{/each}}\n</ul>\n{{#each rows}}{{#if done}}{{name}}\n{{/if}}{{/each}}",
-        r#"{{#each groups}}{{#each items}}{{#each ../items}}{{id}}{{/each}}{{/each}}{{/each}}"#,
-        r#"{{#each groups}}{{#if items}}{{#each items}}<i data-key="{{name}}">{{id}}</i>{{/each}}{{/if}}{{/each}}"#,
+    type Partials = &'static [(&'static str, &'static str)];
+
+    const TEMPLATES: &[(&str, Partials)] = &[
+        (
+            r#"<table>{{#each rows}}<tr data-key="{{id}}"><td>{{name}}</td>{{#if done}}<b>!</b>{{/if}}</tr>{{/each}}</table>"#,
+            &[],
+        ),
+        (
+            r#"{{#each groups}}<h2>{{title}}</h2><ul>{{#each items}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul>{{/each}}"#,
+            &[],
+        ),
+        (
+            r#"{{#with page}}{{#each rows}}<p>{{this}}</p>{{else}}none{{/each}}{{/with}}"#,
+            &[],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  <li data-key=\"{{id}}\">{{name}}</li>\n  {{/each}}\n</ul>\n{{#each rows}}{{#if done}}{{name}}\n{{/if}}{{/each}}",
+            &[],
+        ),
+        (
+            r#"{{#each groups}}{{#each items}}{{#each ../items}}{{id}}{{/each}}{{/each}}{{/each}}"#,
+            &[],
+        ),
+        (
+            r#"{{#each groups}}{{#if items}}{{#each items}}<i data-key="{{name}}">{{id}}</i>{{/each}}{{/if}}{{/each}}"#,
+            &[],
+        ),
+        (
+            "<table>{{#each rows}}{{> row}}{{/each}}</table>",
+            &[(
+                "row",
+                r#"<tr data-key="{{id}}"><td>{{name}}</td>{{#if done}}<b>!</b>{{/if}}</tr>"#,
+            )],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  {{> row}}\n  {{/each}}\n</ul>\n",
+            &[(
+                "row",
+                "<li data-key=\"{{id}}\">\n  {{#if done}}\n  {{name}}\n  {{/if}}\n</li>\n",
+            )],
+        ),
+        (
+            "{{#each groups}}{{> group}}{{/each}}",
+            &[
+                ("group", "<h2>{{title}}</h2>\n{{#each items}}\n  {{> item}}\n{{/each}}\n"),
+                ("item", "<i>{{name}}</i>\n{{#if done}}\n  done\n{{/if}}\n"),
+            ],
+        ),
+        (
+            "{{> head}}{{#each rows}}  {{> row}} x\n{{/each}}",
+            &[
+                ("head", "<h1>{{#each rows}}{{id}}{{/each}}</h1>\n"),
+                ("row", "{{#if done}}\n{{name}}\n{{/if}}"),
+            ],
+        ),
     ];
 
     fn row() -> impl Strategy<Value = Row> {
@@ -938,8 +1079,12 @@ mod sequences {
             first in state(),
             steps in prop::collection::vec((any::<bool>(), state(), any::<u8>(), 0usize..8), 1..8),
         ) {
-            for source in TEMPLATES {
-                let t = Template::new("t", source).expect("builds");
+            for (source, partials) in TEMPLATES {
+                let mut b = Template::builder("t", source);
+                for (n, p) in partials.iter() {
+                    b = b.partial(n, p);
+                }
+                let t = b.build().expect("builds");
                 let mut by_value = RenderCache::new();
                 let mut by_update = RenderCache::new();
                 let mut by_hand = RenderCache::new();
@@ -951,6 +1096,7 @@ mod sequences {
                     s = if fresh { next } else { edit(&s, which, at) };
                     let data = serde_json::to_value(&s).expect("serializes");
                     let plain = t.render(&data).expect("renders");
+                    prop_assert_eq!(plain.to_html(), super::plain(source, partials, &data));
                     let cached = t.render_cached(&data, &mut by_value).expect("renders");
                     prop_assert_eq!(&cached, &plain, "{} step {} (render_cached)", source, i);
                     by_update.update_data(&s).expect("serializes");
@@ -966,7 +1112,7 @@ mod sequences {
 
     #[test]
     fn unchanged_items_are_shared_with_the_last_tree() {
-        let t = Template::new("t", TEMPLATES[0]).expect("builds");
+        let t = Template::new("t", TEMPLATES[0].0).expect("builds");
         let mut s = State {
             rows: (0..50)
                 .map(|i| Row {
