@@ -291,7 +291,7 @@ impl WrapHelper {
         }
         // This site's items, taken out while rendering (nested sites are other ids).
         let path = h.param(0).and_then(|p| p.context_path());
-        let Some((mut site_items, render, unchanged)) = SCRATCH.with(|s| {
+        let Some((mut site_items, last, render, unchanged)) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;
             let render = sc.render;
@@ -304,7 +304,12 @@ impl WrapHelper {
                 }
                 _ => None,
             };
-            Some((std::mem::take(&mut entry.items), render, unchanged))
+            Some((
+                std::mem::take(&mut entry.items),
+                entry.last.take(),
+                render,
+                unchanged,
+            ))
         }) else {
             return Ok(false);
         };
@@ -348,7 +353,7 @@ impl WrapHelper {
             rc.pop_block();
             if let Err(e) = result {
                 drop(bodies);
-                self.put_back(site, cached, None);
+                self.put_back(site, cached, None, None);
                 return Err(e);
             }
             let exit = Flow::of(rc);
@@ -363,7 +368,7 @@ impl WrapHelper {
                 Ok(node) => node,
                 Err(detail) => {
                     drop(bodies);
-                    self.put_back(site, cached, None);
+                    self.put_back(site, cached, None, None);
                     return Err(RenderErrorReason::Other(detail).into());
                 }
             };
@@ -378,7 +383,7 @@ impl WrapHelper {
         }
 
         let mut interner = Interner::new(&self.statics);
-        let assembled = range::assemble(&mut interner, site as u32, bodies);
+        let assembled = range::assemble(&mut interner, site as u32, bodies, last.as_ref());
         if let Assembled::Range(range, form) = &assembled {
             if cached.len() < list.len() {
                 cached.resize_with(list.len(), || None);
@@ -397,11 +402,11 @@ impl WrapHelper {
                         });
                     }
                     (_, Some(None)) => *c = None,
+                    // Reused: rebuilt only when the range's form or keys changed (an
+                    // item reused as is was built in a form like this range's).
                     (Some(c), None) => {
                         if !std::sync::Arc::ptr_eq(&c.item, item) {
                             c.item = item.clone();
-                        }
-                        if !range::same_form(&c.form, form) {
                             c.form = form.clone();
                         }
                     }
@@ -409,8 +414,9 @@ impl WrapHelper {
                 }
             }
         }
+        let last = assembled.last();
         let slot = assembled.into_slot(&interner);
-        self.put_back(site, cached, Some((path, render)));
+        self.put_back(site, cached, last, Some((path, render)));
         let n = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;
@@ -426,12 +432,14 @@ impl WrapHelper {
         Ok(true)
     }
 
-    /// Return a site's items to the cache; `rendered`: the list they were rendered from
-    /// (its context path) in render number `render` (`None` after an error).
+    /// Return a site's items to the cache, with what their range was made of; `rendered`:
+    /// the list they were rendered from (its context path) in render number `render`
+    /// (`None` after an error).
     fn put_back(
         &self,
         site: usize,
         items: Vec<Option<CachedItem>>,
+        last: Option<range::Last>,
         rendered: Option<(Option<&Vec<String>>, u64)>,
     ) {
         SCRATCH.with(|s| {
@@ -440,6 +448,7 @@ impl WrapHelper {
                 return;
             };
             entry.items = items;
+            entry.last = last;
             if let Some((path, render)) = rendered {
                 if entry.render == render {
                     // A second list in one render: positions hold items of either.

@@ -359,7 +359,7 @@ impl<'a> Parser<'a> {
 
     fn range(&mut self, body: u32, nodes: Vec<Node>) -> Slot {
         let bodies = nodes.into_iter().map(Body::Fresh).collect();
-        range::assemble(&mut self.interner, body, bodies).into_slot(&self.interner)
+        range::assemble(&mut self.interner, body, bodies, None).into_slot(&self.interner)
     }
 
     fn text_slot(&self, s: String) -> Slot {

@@ -204,8 +204,49 @@ impl Assembled {
     }
 }
 
+/// What the last assembly at a cached `{{#each}}` site made (a range), so that the next
+/// one can take shortcuts when most items are the same.
+#[derive(Clone, Debug)]
+pub(crate) struct Last {
+    statics: Statics,
+    key_slot: Option<usize>,
+    form: Form,
+}
+
+impl Assembled {
+    /// What this assembly made, for the next assembly at the same site (`None`: text).
+    pub(crate) fn last(&self) -> Option<Last> {
+        match self {
+            Assembled::Range(r, form) => Some(Last {
+                statics: r.statics.clone(),
+                key_slot: r.key_slot,
+                form: form.clone(),
+            }),
+            Assembled::Text(_) => None,
+        }
+    }
+}
+
+/// Most items freshly rendered for which key slot checks take the shortcut (comparing
+/// each fresh key with every other key).
+const FEW_FRESH: usize = 8;
+
+/// Whether `s` is a static after which a slot may key the range.
+fn key_static(s: &str) -> bool {
+    s.ends_with("data-key=\"") || s.ends_with("data-lvt-key=\"")
+}
+
 /// Build the range of `{{#each}}` body `body` from its items' body nodes.
-pub(crate) fn assemble(interner: &mut Interner<'_>, body: u32, bodies: Vec<Body<'_>>) -> Assembled {
+///
+/// `last`: what the last assembly at the same site made, when every `Body::Cached` here
+/// is an item of that range at the same position (the item cache's case). The result is
+/// the same either way; `last` only saves work.
+pub(crate) fn assemble(
+    interner: &mut Interner<'_>,
+    body: u32,
+    bodies: Vec<Body<'_>>,
+    last: Option<&Last>,
+) -> Assembled {
     let Some(first) = bodies.first() else {
         let empty = interner.empty();
         return Assembled::Range(
@@ -230,23 +271,18 @@ pub(crate) fn assemble(interner: &mut Interner<'_>, body: u32, bodies: Vec<Body<
     });
     let (statics, form) = match inner {
         Some(inner) if inline => {
-            let last = inner.len() - 1;
-            let pieces: Vec<Cow<'_, str>> = inner
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let mut piece = String::new();
-                    if i == 0 {
-                        piece.push_str(outer.first().map_or("", |s| s));
-                    }
-                    piece.push_str(s);
-                    if i == last {
-                        piece.push_str(outer.get(1).map_or("", |s| s));
-                    }
-                    Cow::Owned(piece)
-                })
-                .collect();
-            let statics = interner.intern(body as usize * 2 + 1, &pieces);
+            let statics = match last {
+                Some(l)
+                    if same_statics(&l.form.outer, &outer)
+                        && l.form
+                            .inner
+                            .as_ref()
+                            .is_some_and(|i| same_statics(i, &inner)) =>
+                {
+                    l.statics.clone()
+                }
+                _ => merged_statics(interner, body, &outer, &inner),
+            };
             (
                 statics,
                 Form {
@@ -269,14 +305,51 @@ pub(crate) fn assemble(interner: &mut Interner<'_>, body: u32, bodies: Vec<Body<
             (outer.clone(), Form { outer, inner: None })
         }
     };
+    // The shortcut: the same item statics as the last range, whose key slot (if any) was
+    // the first candidate; items reused from it keep their keys.
+    let last = last.filter(|l| {
+        Arc::ptr_eq(&l.statics, &statics)
+            && (0..statics.len().saturating_sub(1)).find(|&i| key_static(&statics[i])) == l.key_slot
+    });
+    let fresh = bodies
+        .iter()
+        .filter(|b| matches!(b, Body::Fresh(_)))
+        .count();
+    if let Some(l) = last {
+        let keys_hold = fresh <= FEW_FRESH
+            && l.key_slot
+                .is_none_or(|k| fresh_keys_unique(&bodies, k, inline));
+        if keys_hold {
+            // Reused items keep their key (the same slot's text, or the same position).
+            let mut position = String::new();
+            let items = bodies
+                .into_iter()
+                .enumerate()
+                .map(|(idx, b)| match b.into_slots(inline) {
+                    Ok(item) => item,
+                    Err(slots) => Arc::new(Item {
+                        key: required_key(l.key_slot, &slots, idx, &mut position).to_owned(),
+                        slots,
+                    }),
+                })
+                .collect();
+            return Assembled::Range(
+                Range {
+                    statics,
+                    items,
+                    key_slot: l.key_slot,
+                },
+                form,
+            );
+        }
+    }
 
     let slots: Vec<Result<Arc<Item>, Vec<Slot>>> =
         bodies.into_iter().map(|b| b.into_slots(inline)).collect();
     let mut seen: HashSet<&str, KeyHashBuilder> =
         HashSet::with_capacity_and_hasher(slots.len(), KeyHashBuilder::default());
     let key_slot = (0..statics.len().saturating_sub(1)).find(|&i| {
-        let s = &statics[i];
-        (s.ends_with("data-key=\"") || s.ends_with("data-lvt-key=\"")) && {
+        key_static(&statics[i]) && {
             seen.clear();
             slots.iter().all(|s| match item_slots(s).get(i) {
                 Some(Slot::Text(k)) => !k.is_empty() && seen.insert(k.as_str()),
@@ -319,6 +392,65 @@ pub(crate) fn assemble(interner: &mut Interner<'_>, body: u32, bodies: Vec<Body<
     )
 }
 
+/// Interned item statics of inlined items: the inner node's statics with the body's
+/// leading and trailing text merged in.
+fn merged_statics(
+    interner: &mut Interner<'_>,
+    body: u32,
+    outer: &Statics,
+    inner: &Statics,
+) -> Statics {
+    let last = inner.len() - 1;
+    let pieces: Vec<Cow<'_, str>> = inner
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut piece = String::new();
+            if i == 0 {
+                piece.push_str(outer.first().map_or("", |s| s));
+            }
+            piece.push_str(s);
+            if i == last {
+                piece.push_str(outer.get(1).map_or("", |s| s));
+            }
+            Cow::Owned(piece)
+        })
+        .collect();
+    interner.intern(body as usize * 2 + 1, &pieces)
+}
+
+/// With the items reused from a range keyed by slot `k` (unique keys among them): whether
+/// every fresh item has a non-empty text in slot `k` that no other item has.
+fn fresh_keys_unique(bodies: &[Body<'_>], k: usize, inline: bool) -> bool {
+    fn key<'b>(b: &'b Body<'_>, k: usize, inline: bool) -> Option<&'b str> {
+        let slots = match b {
+            // Built under key slot `k`: its key is that slot's text.
+            Body::Cached(item, _) => return Some(item.key.as_str()),
+            Body::Fresh(n) if inline => match n.slots.first() {
+                Some(Slot::Node(inner)) => &inner.slots,
+                _ => return None,
+            },
+            Body::Fresh(n) => &n.slots,
+        };
+        match slots.get(k) {
+            Some(Slot::Text(t)) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+    bodies.iter().enumerate().all(|(j, b)| {
+        if matches!(b, Body::Cached(..)) {
+            return true;
+        }
+        match key(b, k, inline) {
+            Some(mine) if !mine.is_empty() => bodies
+                .iter()
+                .enumerate()
+                .all(|(i, other)| i == j || key(other, k, inline) != Some(mine)),
+            _ => false,
+        }
+    })
+}
+
 /// The slots of an item being assembled.
 fn item_slots(s: &Result<Arc<Item>, Vec<Slot>>) -> &[Slot] {
     match s {
@@ -347,16 +479,6 @@ fn required_key<'a>(
     }
 }
 
-/// Whether `a` and `b` are the same form.
-pub(crate) fn same_form(a: &Form, b: &Form) -> bool {
-    same_statics(&a.outer, &b.outer)
-        && match (&a.inner, &b.inner) {
-            (Some(x), Some(y)) => same_statics(x, y),
-            (None, None) => true,
-            _ => false,
-        }
-}
-
 /// The handlebars render state an item's output can depend on (through partial
 /// indentation) and that it leaves behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -381,6 +503,9 @@ pub(crate) struct CachedItem {
 #[derive(Debug, Default)]
 pub(crate) struct Site {
     pub(crate) items: Vec<Option<CachedItem>>,
+    /// What the last assembly here made, when `items` hold its items (`None` after text,
+    /// or an error).
+    pub(crate) last: Option<Last>,
     /// The context path of the list the site rendered in render number `render` (`None`:
     /// not a context path, or the site rendered several lists in that render).
     pub(crate) origin: Option<Vec<String>>,

@@ -1142,3 +1142,47 @@ mod sequences {
         );
     }
 }
+
+/// Reused items and a few fresh ones whose keys collide, empty, or move: the key slot
+/// is decided as in a plain render.
+#[test]
+fn key_slot_follows_fresh_items_among_reused_ones() {
+    let sources = [
+        r#"<ul>{{#each rows}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul>"#,
+        r#"<ul>{{#each rows}}<li data-lvt-key="{{name}}" data-key="{{id}}">{{name}}</li>{{/each}}</ul>"#,
+        r#"<ul>{{#each rows}}<li>{{id}}</li>{{/each}}</ul>"#,
+    ];
+    let rows = |edit: &dyn Fn(&mut Vec<Value>)| {
+        let mut rows: Vec<Value> = (0..20)
+            .map(|i| json!({"id": format!("r{i}"), "name": format!("n{}", i % 3)}))
+            .collect();
+        edit(&mut rows);
+        json!({ "rows": rows })
+    };
+    let states = [
+        rows(&|_| {}),
+        rows(&|r| r[3]["id"] = json!("r10")),
+        rows(&|_| {}),
+        rows(&|r| r[3]["id"] = json!("")),
+        rows(&|r| r[3]["id"] = json!("x")),
+        rows(&|r| r.push(json!({"id": "r0", "name": "dup"}))),
+        rows(&|r| r.push(json!({"id": "r20", "name": "new"}))),
+        rows(&|r| {
+            for row in r.iter_mut().take(10) {
+                row["name"] = json!("same");
+            }
+        }),
+        rows(&|r| r[19]["name"] = json!("n0")),
+        rows(&|r| r.truncate(1)),
+        rows(&|_| {}),
+    ];
+    for source in sources {
+        let t = Template::new("t", source).expect("builds");
+        let mut cache = RenderCache::new();
+        for (i, state) in states.iter().enumerate() {
+            let plain = t.render(state).expect("renders");
+            let cached = t.render_cached(state, &mut cache).expect("renders");
+            assert_eq!(cached, plain, "{source} state {i}");
+        }
+    }
+}
