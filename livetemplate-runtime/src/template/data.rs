@@ -351,22 +351,59 @@ impl<'a> ser::Serializer for InPlace<'a> {
     type SerializeStructVariant = VariantInPlace<FieldsInPlace<'a>>;
 
     scalars!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
         serialize_i128(i128),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
         serialize_u128(u128),
         serialize_f32(f32),
         serialize_f64(f64),
         serialize_char(char),
         serialize_bytes(&[u8]),
     );
+
+    fn serialize_bool(self, v: bool) -> Result<bool, Error> {
+        if *self.dst == Value::Bool(v) {
+            return Ok(false);
+        }
+        self.set(serde_json::value::Serializer.serialize_bool(v))
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<bool, Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<bool, Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<bool, Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<bool, Error> {
+        // The same number: nothing to build (serde_json makes `v` a number as it is).
+        if matches!(&*self.dst, Value::Number(n) if n.as_i64() == Some(v)) {
+            return Ok(false);
+        }
+        self.set(serde_json::value::Serializer.serialize_i64(v))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<bool, Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<bool, Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<bool, Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<bool, Error> {
+        if matches!(&*self.dst, Value::Number(n) if n.as_u64() == Some(v)) {
+            return Ok(false);
+        }
+        self.set(serde_json::value::Serializer.serialize_u64(v))
+    }
 
     fn serialize_str(self, v: &str) -> Result<bool, Error> {
         if let Value::String(s) = self.dst {
@@ -695,6 +732,8 @@ impl<'a> MapInPlace<'a> {
     }
 }
 
+#[cold]
+#[inline(never)]
 /// End an object written in place: when `retain` (some old key may not have been
 /// written), remove the keys `written` does not accept; restore the written order if the
 /// map keeps insertion order. Returns whether the object changed.
@@ -817,10 +856,14 @@ impl ser::SerializeStruct for StructInPlace<'_> {
 /// Whether two of these names are equal.
 fn duplicate_names(names: &[&str]) -> bool {
     if names.len() <= 16 {
-        return names
-            .iter()
-            .enumerate()
-            .any(|(i, a)| names[..i].contains(a));
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[..i] {
+                if a.len() == b.len() && a == b {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
     let mut all = names.to_vec();
     all.sort_unstable();
@@ -887,14 +930,19 @@ impl<'a> FieldsInPlace<'a> {
             changed,
         } = self;
         let names = &keys.names[names_start..];
-        let changed = finish_object(
-            map,
-            log,
-            found != old_len || duplicate_names(names),
-            changed,
-            |k| names.contains(&k),
-            || names.iter().copied(),
-        );
+        let retain = found != old_len || duplicate_names(names);
+        let changed = if retain || preserves_order() {
+            finish_object(
+                map,
+                log,
+                retain,
+                changed,
+                |k| names.contains(&k),
+                || names.iter().copied(),
+            )
+        } else {
+            changed
+        };
         keys.names.truncate(names_start);
         (changed, log)
     }
