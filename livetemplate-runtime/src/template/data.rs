@@ -184,6 +184,80 @@ pub(crate) fn update<T: Serialize + ?Sized>(
     result
 }
 
+/// Make `dst` equal to `src`, changing only what differs, and record the changes (as
+/// [`update`] does, from a `Value`). Returns whether anything changed.
+pub(crate) fn assign(dst: &mut Value, src: &Value, changes: &mut Changes) -> bool {
+    let mut log = Log::new();
+    let changed = assign_logged(dst, src, &mut log);
+    for (mut path, entry) in log {
+        path.reverse();
+        changes.record(path, entry);
+    }
+    changed
+}
+
+fn assign_logged(dst: &mut Value, src: &Value, log: &mut Log) -> bool {
+    match (dst, src) {
+        (Value::String(d), Value::String(s)) => {
+            if d == s {
+                return false;
+            }
+            d.clone_from(s);
+            true
+        }
+        (Value::Array(d), Value::Array(s)) => {
+            let old_len = d.len();
+            d.truncate(s.len());
+            let mut changed = Vec::new();
+            for (i, (dv, sv)) in d.iter_mut().zip(s).enumerate() {
+                let mark = log.len();
+                if assign_logged(dv, sv, log) {
+                    changed.push(i);
+                }
+                if log.len() > mark {
+                    prefix(log, mark, || i.to_string());
+                }
+            }
+            let have = d.len();
+            d.extend(s[have..].iter().cloned());
+            let any = !changed.is_empty() || old_len != s.len();
+            if any {
+                log.push((
+                    Vec::new(),
+                    Entry::Array {
+                        min_len: old_len.min(s.len()),
+                        changed,
+                    },
+                ));
+            }
+            any
+        }
+        (Value::Object(d), Value::Object(s))
+            if d.len() == s.len() && d.keys().zip(s.keys()).all(|(a, b)| a == b) =>
+        {
+            let mut any = false;
+            for ((k, dv), sv) in d.iter_mut().zip(s.values()) {
+                let mark = log.len();
+                any |= assign_logged(dv, sv, log);
+                if log.len() > mark {
+                    prefix(log, mark, || k.clone());
+                }
+            }
+            any
+        }
+        (d, s) => {
+            if *d == *s {
+                return false;
+            }
+            if is_container(d) || is_container(s) {
+                log.push((Vec::new(), Entry::Replaced));
+            }
+            d.clone_from(s);
+            true
+        }
+    }
+}
+
 /// Keys of the objects being updated, as stacks (nested objects push after their
 /// parent's current key and pop back to it).
 #[derive(Default)]
@@ -1370,6 +1444,10 @@ mod tests {
         #[test]
         fn values_update_to_their_target(from in value(), to in value()) {
             check(&from, &to);
+            let mut v = from.clone();
+            let changed = assign(&mut v, &to, &mut Changes::default());
+            prop_assert_eq!(&v, &to);
+            prop_assert_eq!(changed, from != to);
         }
 
         /// Whatever the updates in between, an element reported unchanged holds the
@@ -1378,8 +1456,13 @@ mod tests {
         fn unchanged_elements_are_unchanged(start in value(), steps in prop::collection::vec(value(), 1..4)) {
             let mut v = start.clone();
             let mut changes = Changes::default();
-            for s in &steps {
-                update(&mut v, s, &mut changes).expect("updates");
+            for (i, s) in steps.iter().enumerate() {
+                // Alternate the two ways of writing the data.
+                if i % 2 == 0 {
+                    update(&mut v, s, &mut changes).expect("updates");
+                } else {
+                    assign(&mut v, s, &mut changes);
+                }
             }
             let mut paths = Vec::new();
             arrays(&v, &mut Vec::new(), &mut paths);

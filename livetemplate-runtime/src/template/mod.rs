@@ -318,11 +318,7 @@ impl Template {
         }
         match cache.ctx.as_mut() {
             Some(ctx) => {
-                // Serializing a `Value` cannot fail.
-                if data::update(ctx.data_mut(), data, &mut cache.changes).is_err() {
-                    cache.changes.forget();
-                    *ctx.data_mut() = data.clone();
-                }
+                data::assign(ctx.data_mut(), data, &mut cache.changes);
             }
             None => {
                 cache.changes.forget();
