@@ -384,6 +384,14 @@ impl WrapHelper {
 
         let mut interner = Interner::new(&self.statics);
         let assembled = range::assemble(&mut interner, site as u32, bodies, last.as_ref());
+        if let Assembled::Text(_) = &assembled {
+            // No items were made: the positions rendered here hold nothing reusable.
+            for (c, fresh) in cached.iter_mut().zip(&fresh) {
+                if fresh.is_some() {
+                    *c = None;
+                }
+            }
+        }
         if let Assembled::Range(range, form) = &assembled {
             if cached.len() < list.len() {
                 cached.resize_with(list.len(), || None);
