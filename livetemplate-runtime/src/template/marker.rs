@@ -291,6 +291,18 @@ impl WrapHelper {
         }
         // This site's items, taken out while rendering (nested sites are other ids).
         let path = h.param(0).and_then(|p| p.context_path());
+        // The change record names data paths: use it only when the list's context path
+        // leads to the list in the data.
+        let tracked = path.filter(|p| {
+            let found = p.iter().try_fold(ctx.data(), |v, seg| match v {
+                Value::Object(m) => m.get(seg.as_str()),
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?),
+                _ => None,
+            });
+            found.is_some_and(|v| {
+                std::ptr::eq(v, h.param(0).map_or(std::ptr::null(), |p| p.value()))
+            })
+        });
         let Some((mut site_items, last, render, unchanged)) = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;
@@ -298,7 +310,7 @@ impl WrapHelper {
             let entry = sc.sites.get_mut(site)?;
             // Items rendered from this same list in the last render, and known unchanged
             // since, need no comparison.
-            let unchanged = match (path, &entry.origin) {
+            let unchanged = match (tracked, &entry.origin) {
                 (Some(p), Some(o)) if entry.render + 1 == render && o == p => {
                     sc.changes.unchanged(p).map(|u| u.to_owned())
                 }
@@ -424,7 +436,7 @@ impl WrapHelper {
         }
         let last = assembled.last();
         let slot = assembled.into_slot(&interner);
-        self.put_back(site, cached, last, Some((path, render)));
+        self.put_back(site, cached, last, Some((tracked, render)));
         let n = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;

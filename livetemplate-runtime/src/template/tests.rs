@@ -973,6 +973,10 @@ mod sequences {
             &[],
         ),
         (
+            r#"{{#each this.rows}}<i data-key="{{id}}">{{name}}</i>{{/each}}{{#with this}}{{#each ./groups}}{{#each [items]}}{{name}}{{/each}}{{/each}}{{/with}}"#,
+            &[],
+        ),
+        (
             "<table>{{#each rows}}{{> row}}{{/each}}</table>",
             &[(
                 "row",
