@@ -86,9 +86,11 @@ fn keyed(st: &Statics, rows: &[(&str, &str)]) -> Slot {
         statics: Arc::clone(st),
         items: rows
             .iter()
-            .map(|(k, v)| Item {
-                key: (*k).into(),
-                slots: vec![text(k), text(v)],
+            .map(|(k, v)| {
+                Arc::new(Item {
+                    key: (*k).into(),
+                    slots: vec![text(k), text(v)],
+                })
             })
             .collect(),
         key_slot: Some(0),
@@ -349,7 +351,7 @@ impl Gen {
         };
         for _ in 0..count {
             let item = self.item(&range, depth);
-            range.items.push(item);
+            range.items.push(Arc::new(item));
         }
         renumber(&mut range);
         range
@@ -454,7 +456,7 @@ impl Gen {
             0 | 1 => {
                 let item = self.item(r, depth);
                 let at = self.rng.below(len + 1);
-                r.items.insert(at, item);
+                r.items.insert(at, Arc::new(item));
             }
             2 if len > 0 => {
                 r.items.remove(self.rng.below(len));
@@ -481,8 +483,9 @@ impl Gen {
                 let src = r.items[0].key.clone();
                 let dst = 1 + self.rng.below(len - 1);
                 let ks = r.key_slot.unwrap_or(0);
-                r.items[dst].key = src.clone();
-                r.items[dst].slots[ks] = Slot::Text(src);
+                let item = Arc::make_mut(&mut r.items[dst]);
+                item.key = src.clone();
+                item.slots[ks] = Slot::Text(src);
             }
             _ if len > 0 => {
                 // Update one slot of one item.
@@ -490,15 +493,17 @@ impl Gen {
                 let k = self.rng.below(r.items[i].slots.len());
                 if Some(k) == r.key_slot {
                     let fresh = self.item(r, depth);
-                    r.items[i].key = fresh.key.clone();
-                    r.items[i].slots[k] = Slot::Text(fresh.key);
+                    let item = Arc::make_mut(&mut r.items[i]);
+                    item.key = fresh.key.clone();
+                    item.slots[k] = Slot::Text(fresh.key);
                 } else {
-                    self.mutate_slot(&mut r.items[i].slots[k], depth + 1);
+                    let item = Arc::make_mut(&mut r.items[i]);
+                    self.mutate_slot(&mut item.slots[k], depth + 1);
                 }
             }
             _ => {
                 let item = self.item(r, depth);
-                r.items.push(item);
+                r.items.push(Arc::new(item));
             }
         }
         renumber(r);
@@ -509,7 +514,10 @@ impl Gen {
 fn renumber(r: &mut Range) {
     if r.key_slot.is_none() {
         for (i, item) in r.items.iter_mut().enumerate() {
-            item.key = i.to_string();
+            let key = i.to_string();
+            if item.key != key {
+                Arc::make_mut(item).key = key;
+            }
         }
     }
 }

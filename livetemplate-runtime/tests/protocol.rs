@@ -368,3 +368,57 @@ async fn a_client_that_does_not_read_is_disconnected() {
     eventually(|| registry.is_empty()).await;
     drop(ws);
 }
+
+/// Live updates of a keyed list (rendered through the connection's render cache) are
+/// exactly the diffs between plain renders of the states.
+#[tokio::test]
+async fn list_updates_are_the_diffs_of_plain_renders() {
+    use livetemplate_runtime::tree::diff::diff;
+
+    let template = list_template();
+    let plain = |rows: &Rows, error: Option<&str>| {
+        let mut data = serde_json::to_value(rows).expect("serializes");
+        let errors = match error {
+            Some(e) => serde_json::json!({"_general": e}),
+            None => serde_json::json!({}),
+        };
+        data["lvt"] = serde_json::json!({"errors": errors, "flash": {}});
+        template.render(&data).expect("renders")
+    };
+    let addr = start(list()).await;
+    let mut ws = connect(addr, "/", "").await;
+    let first = recv(&mut ws).await;
+    assert!(first.starts_with(r#"{"tree":{"s":["<ul>","</ul><p>","</p>"],"0":"#));
+    let mut state = Rows::default();
+    let mut last = plain(&state, None);
+    let steps: Vec<(&str, String, String)> = (0..12)
+        .map(|i| ("add", format!("r{i}"), format!("Row {i}")))
+        .chain([
+            ("rename", "r5".into(), "Row 5 (edited)".into()),
+            ("rename", "r5".into(), "Row 5 (edited)".into()),
+            ("remove", "r0".into(), String::new()),
+            ("reverse", String::new(), String::new()),
+            ("rename", "r11".into(), "<b>&</b>".into()),
+            ("fail", String::new(), String::new()),
+            ("rename", "r3".into(), "{{three}}".into()),
+            ("remove", "r11".into(), String::new()),
+            ("add", "r0".into(), "back".into()),
+        ])
+        .collect();
+    for (action, id, name) in steps {
+        let error = state.apply(action, &id, &name).err().map(|e| e.to_string());
+        let next = plain(&state, error.as_deref());
+        let msg = serde_json::json!({"action": action, "data": {"id": id, "name": name}});
+        let reply = call(&mut ws, &msg.to_string()).await;
+        let expected_tree = diff(&last, &next);
+        assert!(
+            reply.starts_with(&format!(r#"{{"tree":{expected_tree},"meta":"#)),
+            "{action} {id}: {reply} (expected tree {expected_tree})"
+        );
+        last = next;
+    }
+    assert!(
+        !last.to_html().contains("r0\">Row 0"),
+        "the list went through its edits"
+    );
+}

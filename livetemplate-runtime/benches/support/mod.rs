@@ -53,7 +53,10 @@ pub fn table(page: &Statics, rows: &Statics, ids: impl IntoIterator<Item = usize
             text("Inventory"),
             Slot::Range(Range {
                 statics: Arc::clone(rows),
-                items: ids.into_iter().map(|id| row(id, "Item")).collect(),
+                items: ids
+                    .into_iter()
+                    .map(|id| Arc::new(row(id, "Item")))
+                    .collect(),
                 key_slot: Some(0),
             }),
         ],

@@ -308,10 +308,12 @@ enum BlockKind {
 /// sub-templates.
 pub(crate) struct Instrumenter {
     next_id: u32,
+    /// Number of `{{#each}}` sites whose items may be reused.
+    cached_sites: u32,
     structural: Structural,
-    /// `Some(user helper names)` when `{{#each}}` items may be reused between renders
-    /// (see [`item_cacheable`]); `None` disables item caching.
-    cacheable: Option<HashSet<String>>,
+    /// `Some` when `{{#each}}` items may be reused between renders (see
+    /// [`item_cacheable`]); `None` disables item caching.
+    cacheable: Option<Purity>,
 }
 
 /// Pure built-in helpers: their output depends only on their parameters.
@@ -320,26 +322,99 @@ const PURE_HELPERS: &[&str] = &[
     "not", "len",
 ];
 
-/// Whether item caching may be used at all: the root template includes no partials
-/// (their indentation is render state), has no decorators, and no missing-helper hook is
-/// registered.
-pub(crate) fn caching_allowed(root: &HbTemplate, user_helpers: &HashSet<String>) -> bool {
-    fn no_partials(t: &HbTemplate) -> bool {
+/// Whether item caching may be used at all: no missing-helper hook is registered, the
+/// root template has no partial blocks and no decorators, and every partial is included
+/// by a static name (so the root template, where the cached `{{#each}}` sites are, is
+/// never rendered as a partial, at another indentation).
+pub(crate) fn caching_allowed(
+    root: &HbTemplate,
+    partials: &[(&str, HbTemplate)],
+    user_helpers: &HashSet<String>,
+) -> bool {
+    fn no_blocks_or_decorators(t: &HbTemplate) -> bool {
         t.elements.iter().all(|el| match el {
-            TemplateElement::PartialExpression(_)
-            | TemplateElement::PartialBlock(_)
+            TemplateElement::PartialBlock(_)
             | TemplateElement::DecoratorExpression(_)
             | TemplateElement::DecoratorBlock(_) => false,
             TemplateElement::HelperBlock(ht) => [&ht.template, &ht.inverse]
                 .into_iter()
                 .flatten()
-                .all(no_partials),
+                .all(no_blocks_or_decorators),
+            _ => true,
+        })
+    }
+    fn static_partials(t: &HbTemplate) -> bool {
+        t.elements.iter().all(|el| match el {
+            TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
+                matches!(dt.name, Parameter::Name(_) | Parameter::Path(_))
+                    && dt.template.as_ref().is_none_or(static_partials)
+            }
+            TemplateElement::DecoratorBlock(dt) => dt.template.as_ref().is_none_or(static_partials),
+            TemplateElement::HelperBlock(ht) => [&ht.template, &ht.inverse]
+                .into_iter()
+                .flatten()
+                .all(static_partials),
             _ => true,
         })
     }
     !user_helpers.contains("helperMissing")
         && !user_helpers.contains("blockHelperMissing")
-        && no_partials(root)
+        && no_blocks_or_decorators(root)
+        && static_partials(root)
+        && partials.iter().all(|(_, t)| static_partials(t))
+}
+
+/// What an `{{#each}}` body may call and still depend only on its item.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Purity {
+    /// Helpers registered by the user (never pure).
+    user: HashSet<String>,
+    /// Registered partials whose output depends only on their context (see
+    /// [`Purity::new`]).
+    partials: HashSet<String>,
+}
+
+impl Purity {
+    /// The pure partials among `partials`: bodies that are cacheable (see
+    /// [`body_cacheable`]), including only pure partials, not recursively.
+    pub(crate) fn new(user: &HashSet<String>, partials: &[(&str, HbTemplate)]) -> Purity {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Visiting,
+            Pure,
+            Impure,
+        }
+        fn visit<'p>(
+            name: &str,
+            by_name: &HashMap<&'p str, &'p HbTemplate>,
+            marks: &mut HashMap<&'p str, Mark>,
+            user: &HashSet<String>,
+        ) -> bool {
+            let Some((&key, &t)) = by_name.get_key_value(name) else {
+                return false;
+            };
+            match marks.get(key) {
+                Some(m) => return *m == Mark::Pure,
+                None => {
+                    marks.insert(key, Mark::Visiting);
+                }
+            }
+            let pure = body_cacheable(t, user, &mut |callee| visit(callee, by_name, marks, user));
+            marks.insert(key, if pure { Mark::Pure } else { Mark::Impure });
+            pure
+        }
+        let by_name: HashMap<&str, &HbTemplate> = partials.iter().map(|(n, t)| (*n, t)).collect();
+        let mut marks = HashMap::new();
+        let pure = partials
+            .iter()
+            .filter(|(n, _)| visit(n, &by_name, &mut marks, user))
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        Purity {
+            user: user.clone(),
+            partials: pure,
+        }
+    }
 }
 
 /// Whether a path refers only to the current context (`this`, `a.b`), not to a parent,
@@ -382,9 +457,14 @@ fn call_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> bool {
 }
 
 /// Whether an `{{#each}}` body renders the same output for the same item value wherever
-/// it appears: it reads only the item (no `../`, `@root`, `@index`, block parameters,
-/// partials), and calls only pure built-in helpers.
-fn body_cacheable(t: &HbTemplate, user: &HashSet<String>) -> bool {
+/// it appears: it reads only the item (no `../`, `@root`, `@index`, block parameters),
+/// calls only pure built-in helpers, and includes only partials `partial_ok` accepts, by
+/// name, without hash arguments and with at most a context read from the item.
+fn body_cacheable(
+    t: &HbTemplate,
+    user: &HashSet<String>,
+    partial_ok: &mut dyn FnMut(&str) -> bool,
+) -> bool {
     t.elements.iter().all(|el| match el {
         TemplateElement::RawString(_) | TemplateElement::Comment(_) => true,
         TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
@@ -398,14 +478,22 @@ fn body_cacheable(t: &HbTemplate, user: &HashSet<String>) -> bool {
                 && [&ht.template, &ht.inverse]
                     .into_iter()
                     .flatten()
-                    .all(|t| body_cacheable(t, user))
+                    .all(|t| body_cacheable(t, user, partial_ok))
+        }
+        TemplateElement::PartialExpression(dt) => {
+            dt.hash.is_empty()
+                && dt.template.is_none()
+                && dt.params.len() <= 1
+                && dt.params.iter().all(|p| param_cacheable(p, user))
+                && matches!(dt.name, Parameter::Name(_) | Parameter::Path(_))
+                && element_name(&dt.name).is_some_and(|n| !n.starts_with('@') && partial_ok(n))
         }
         _ => false,
     })
 }
 
 /// The list parameter of an `{{#each}}` whose items may be cached, if it is one.
-fn item_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> Option<Parameter> {
+fn item_cacheable(ht: &HelperTemplate, purity: &Purity) -> Option<Parameter> {
     let list = match ht.params.as_slice() {
         [p @ Parameter::Path(handlebars::Path::Relative((_, raw)))] if !raw.contains('@') => p,
         _ => return None,
@@ -415,8 +503,21 @@ fn item_cacheable(ht: &HelperTemplate, user: &HashSet<String>) -> Option<Paramet
         && ht
             .template
             .as_ref()
-            .is_some_and(|t| body_cacheable(t, user));
+            .is_some_and(|t| body_cacheable(t, &purity.user, &mut |n| purity.partials.contains(n)));
     ok.then(|| list.clone())
+}
+
+/// A `WrapHelper` block body: the wrapped elements, named by the opening marker.
+fn wrapper_body(
+    open: String,
+    elements: Vec<TemplateElement>,
+    mapping: Vec<TemplateMapping>,
+) -> HbTemplate {
+    let mut body = HbTemplate::new();
+    body.name = Some(open);
+    body.elements = elements;
+    body.mapping = mapping;
+    body
 }
 
 /// Wrap `elements` in a `WrapHelper` block whose template carries the opening marker as its
@@ -426,23 +527,10 @@ fn wrap(
     elements: Vec<TemplateElement>,
     mapping: Vec<TemplateMapping>,
 ) -> TemplateElement {
-    wrap_with(open, elements, mapping, Vec::new())
-}
-
-/// [`wrap`] with parameters for the wrapper helper.
-fn wrap_with(
-    open: String,
-    elements: Vec<TemplateElement>,
-    mapping: Vec<TemplateMapping>,
-    params: Vec<Parameter>,
-) -> TemplateElement {
-    let mut body = HbTemplate::new();
-    body.name = Some(open);
-    body.elements = elements;
-    body.mapping = mapping;
+    let body = wrapper_body(open, elements, mapping);
     let sub = Subexpression::new(
         Parameter::Name(marker::HELPER_NAME.to_owned()),
-        params,
+        Vec::new(),
         HashMap::new(),
     );
     match *sub.element {
@@ -461,11 +549,48 @@ fn wrap_one(
     el: TemplateElement,
     at: Option<&TemplateMapping>,
 ) -> TemplateElement {
-    wrap(
-        marker::encode(kind, id),
-        vec![el],
+    wrap_one_encoded(marker::encode(kind, id), el, at)
+}
+
+fn wrap_one_encoded(
+    open: String,
+    el: TemplateElement,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    wrap(open, vec![el], at.cloned().into_iter().collect())
+}
+
+/// The wrapper of an `{{#each}}` whose items may be reused: a `WrapHelper` block taking the
+/// list as its parameter and holding the `{{#each}}` itself.
+///
+/// The wrapper is made from the `{{#each}}`'s own helper template (renamed, its
+/// parameters, body and inverse replaced), so it keeps the `{{#each}}`'s standalone-line
+/// flag: handlebars then puts the render state exactly where it would be when calling
+/// `each`, and the wrapper can render the items itself (calling the inner `{{#each}}`
+/// again applies the same flag a second time, which changes nothing).
+fn each_site(
+    open: String,
+    mut ht: Box<HelperTemplate>,
+    list: Parameter,
+    at: Option<&TemplateMapping>,
+) -> TemplateElement {
+    let template = ht.template.take();
+    let inverse = ht.inverse.take();
+    let mut each = ht.clone();
+    each.template = template;
+    each.inverse = inverse;
+    ht.name = Parameter::Name(marker::HELPER_NAME.to_owned());
+    ht.params = vec![list];
+    ht.hash = HashMap::new();
+    ht.block_param = None;
+    ht.block = true;
+    ht.chain = false;
+    ht.template = Some(wrapper_body(
+        open,
+        vec![TemplateElement::HelperBlock(each)],
         at.cloned().into_iter().collect(),
-    )
+    ));
+    TemplateElement::HelperBlock(ht)
 }
 
 /// Inside a block rendered as one text slot, only partials are wrapped (for the depth
@@ -511,9 +636,10 @@ fn opaque(t: &mut HbTemplate) {
 }
 
 impl Instrumenter {
-    pub(crate) fn new(structural: Structural, cacheable: Option<HashSet<String>>) -> Self {
+    pub(crate) fn new(structural: Structural, cacheable: Option<Purity>) -> Self {
         Instrumenter {
             next_id: 0,
+            cached_sites: 0,
             structural,
             cacheable,
         }
@@ -523,6 +649,11 @@ impl Instrumenter {
     /// reachable as partials).
     pub(crate) fn disable_caching(&mut self) {
         self.cacheable = None;
+    }
+
+    /// Number of `{{#each}}` sites whose items may be reused.
+    pub(crate) fn cached_sites(&self) -> u32 {
+        self.cached_sites
     }
 
     /// Number of sub-template ids handed out so far.
@@ -576,7 +707,7 @@ impl Instrumenter {
                         let list = self
                             .cacheable
                             .as_ref()
-                            .and_then(|user| item_cacheable(&ht, user));
+                            .and_then(|purity| item_cacheable(&ht, purity));
                         let body = self.alloc();
                         if let Some(inner) = ht.template.as_mut() {
                             self.template(inner, body);
@@ -585,12 +716,14 @@ impl Instrumenter {
                             let else_id = self.alloc();
                             self.template(inner, else_id);
                         }
-                        wrap_with(
-                            marker::encode(marker::EACH, Some(body)),
-                            vec![TemplateElement::HelperBlock(ht)],
-                            at.cloned().into_iter().collect(),
-                            list.into_iter().collect(),
-                        )
+                        let open = marker::encode(marker::EACH, Some(body));
+                        match list {
+                            Some(list) => {
+                                self.cached_sites += 1;
+                                each_site(open, ht, list, at)
+                            }
+                            None => wrap_one_encoded(open, TemplateElement::HelperBlock(ht), at),
+                        }
                     }
                     BlockKind::Opaque => {
                         // Not split: one text slot. Partials inside still count depth.

@@ -21,8 +21,10 @@ use handlebars::{
 };
 use serde_json::Value;
 
+use super::data::Changes;
 use super::parse::{self, StaticsCache};
-use crate::tree::Node;
+use super::range::{self, Assembled, Body, CachedItem, Flow, Interner, Site};
+use crate::tree::Slot;
 
 /// Name under which [`WrapHelper`] is registered. Template sources cannot contain it
 /// (reserved characters are rejected), so it cannot clash with a user's helper call.
@@ -47,8 +49,8 @@ pub(crate) const CLOSE: char = '\u{FDD6}';
 pub(crate) const PARTIAL: char = '\u{FDD7}';
 /// End of a partial slot.
 pub(crate) const PARTIAL_CLOSE: char = '\u{FDD8}';
-/// Items of an `{{#each}}` rendered from the item cache; followed by the index of the
-/// node list in [`Scratch::items`]. Only written between `EACH(id)` and `CLOSE`.
+/// The slot of an `{{#each}}` assembled by the item cache; followed by the index of the
+/// slot in [`Scratch::slots`]. Only written as `EACH(id) ITEMS(n) CLOSE`.
 pub(crate) const ITEMS: char = '\u{FDD9}';
 /// Escape: the next character is data, not a marker.
 pub(crate) const ESC: char = '\u{FDDF}';
@@ -122,11 +124,14 @@ pub(crate) struct State {
 
 /// Item cache of one cached render (see `Template::render_cached`).
 pub(crate) struct Scratch {
-    /// Per `{{#each}}` body id, per position: the item value last rendered there and
-    /// its parsed body node.
-    pub(crate) sites: Vec<Vec<Option<(Value, Node)>>>,
-    /// Node lists written as `ITEMS(n)` markers in this render: (body id, nodes).
-    pub(crate) items: Vec<(u32, Vec<Node>)>,
+    /// Per `{{#each}}` body id: the items last rendered there.
+    pub(crate) sites: Vec<Site>,
+    /// Slots written as `ITEMS(n)` markers in this render.
+    pub(crate) slots: Vec<Option<Slot>>,
+    /// Where the data changed since the last render.
+    pub(crate) changes: Changes,
+    /// Number of this render (one more than the last).
+    pub(crate) render: u64,
 }
 
 thread_local! {
@@ -172,13 +177,25 @@ impl Drop for StateGuard {
     }
 }
 
-/// The node list of an `ITEMS(n)` marker (taken: each list is used once).
-pub(crate) fn take_items(n: usize) -> Option<(u32, Vec<Node>)> {
-    SCRATCH.with(|s| {
-        let mut s = s.borrow_mut();
-        let entry = s.as_mut()?.items.get_mut(n)?;
-        Some((entry.0, std::mem::take(&mut entry.1)))
-    })
+/// The slot of an `ITEMS(n)` marker (taken: each slot is used once).
+pub(crate) fn take_slot(n: usize) -> Option<Slot> {
+    SCRATCH.with(|s| s.borrow_mut().as_mut()?.slots.get_mut(n)?.take())
+}
+
+impl Flow {
+    fn of(rc: &RenderContext<'_, '_>) -> Flow {
+        Flow {
+            trailing_newline: rc.get_trailine_newline(),
+            indent_before_write: rc.get_indent_before_write(),
+            content_produced: rc.get_content_produced(),
+        }
+    }
+
+    fn apply(self, rc: &mut RenderContext<'_, '_>) {
+        rc.set_trailing_newline(self.trailing_newline);
+        rc.set_indent_before_write(self.indent_before_write);
+        rc.set_content_produced(self.content_produced);
+    }
 }
 
 /// Decode the id of an encoded marker (`encode(kind, Some(id))`).
@@ -240,10 +257,15 @@ pub(crate) struct WrapHelper {
 }
 
 impl WrapHelper {
-    /// An `{{#each}}` over a non-empty array in a cached render: every item whose value is
-    /// the one rendered at its position last time reuses that node; the others are
-    /// rendered (the body depends only on the item, see `compile::item_cacheable`) and
-    /// parsed on their own. Writes `EACH(id) ITEMS(n) CLOSE`. `Ok(false)`: not applicable.
+    /// An `{{#each}}` over a non-empty array in a cached render: every item whose value,
+    /// and the render state it starts in, are those of the item rendered at its position
+    /// last time reuses that item (and leaves the render state that one left); the others
+    /// are rendered (the body depends only on the item, see `compile::item_cacheable`)
+    /// and parsed on their own. The range is assembled here, as the parser would, and
+    /// written as `EACH(id) ITEMS(n) CLOSE`. `Ok(false)`: not applicable.
+    ///
+    /// Called inside the wrapper that carries the `{{#each}}`'s own indentation flag, so
+    /// the render state seen here is the one handlebars' `each` helper would see.
     fn each_cached<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -264,51 +286,162 @@ impl WrapHelper {
             return Ok(false);
         };
         let site = site as usize;
-        if list.is_empty() || !SCRATCH.with(|s| s.borrow().is_some()) {
+        if list.is_empty() {
             return Ok(false);
         }
-        let mut nodes = Vec::with_capacity(list.len());
-        for (i, item) in list.iter().enumerate() {
-            let hit = SCRATCH.with(|s| {
-                let s = s.borrow();
-                match s.as_ref()?.sites.get(site)?.get(i)? {
-                    Some((v, n)) if v == item => Some(n.clone()),
-                    _ => None,
-                }
+        // This site's items, taken out while rendering (nested sites are other ids).
+        let path = h.param(0).and_then(|p| p.context_path());
+        // The change record names data paths: use it only when the list's context path
+        // leads to the list in the data.
+        let tracked = path.filter(|p| {
+            let found = p.iter().try_fold(ctx.data(), |v, seg| match v {
+                Value::Object(m) => m.get(seg.as_str()),
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?),
+                _ => None,
             });
-            if let Some(n) = hit {
-                nodes.push(n);
-                continue;
+            found.is_some_and(|v| {
+                std::ptr::eq(v, h.param(0).map_or(std::ptr::null(), |p| p.value()))
+            })
+        });
+        let Some((mut site_items, last, render, unchanged)) = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let sc = s.as_mut()?;
+            let render = sc.render;
+            let entry = sc.sites.get_mut(site)?;
+            // Items rendered from this same list in the last render, and known unchanged
+            // since, need no comparison.
+            let unchanged = match (tracked, &entry.origin) {
+                (Some(p), Some(o)) if entry.render + 1 == render && o == p => {
+                    sc.changes.unchanged(p).map(|u| u.to_owned())
+                }
+                _ => None,
+            };
+            Some((
+                std::mem::take(&mut entry.items),
+                entry.last.take(),
+                render,
+                unchanged,
+            ))
+        }) else {
+            return Ok(false);
+        };
+        site_items.truncate(list.len());
+        let mut cached = site_items;
+
+        let mut flow = Flow::of(rc);
+        // Per position: `None` for an item reused, else `Some` of the render states the
+        // item rendered here started and ended in (`None` when it cannot be reused).
+        let mut fresh: Vec<Option<Option<(Flow, Flow)>>> = Vec::with_capacity(list.len());
+        let mut bodies = Vec::with_capacity(list.len());
+        let mut last_reused = false;
+        for (i, item) in list.iter().enumerate() {
+            match cached.get(i) {
+                Some(Some(c))
+                    if c.entry == flow
+                        && (unchanged.as_ref().is_some_and(|u| u.get(i)) || c.value == *item) =>
+                {
+                    flow = c.exit;
+                    bodies.push(Body::Cached(&c.item, &c.form));
+                    fresh.push(None);
+                    last_reused = true;
+                    continue;
+                }
+                _ => {}
             }
+            flow.apply(rc);
             let mut buf = StringOutput::new();
             let mut block = BlockContext::new();
-            block.set_base_value(item.clone());
+            match path {
+                // As handlebars' `each` does: the item is read through its context path.
+                Some(p) => {
+                    let base = block.base_path_mut();
+                    base.clone_from(p);
+                    base.push(i.to_string());
+                }
+                None => block.set_base_value(item.clone()),
+            }
             rc.push_block(block);
             let result = item_tpl.render(r, ctx, rc, &mut buf);
             rc.pop_block();
-            result?;
-            let text = buf.into_string().map_err(|e| {
-                RenderError::from(RenderErrorReason::Other(format!("invalid output: {e}")))
-            })?;
-            let node = parse::parse_fragment(&text, &self.statics)
-                .map_err(|detail| RenderError::from(RenderErrorReason::Other(detail)))?;
-            SCRATCH.with(|s| {
-                if let Some(sc) = s.borrow_mut().as_mut() {
-                    if let Some(slots) = sc.sites.get_mut(site) {
-                        if slots.len() <= i {
-                            slots.resize_with(i + 1, || None);
-                        }
-                        slots[i] = Some((item.clone(), node.clone()));
-                    }
+            if let Err(e) = result {
+                drop(bodies);
+                self.put_back(site, cached, None, None);
+                return Err(e);
+            }
+            let exit = Flow::of(rc);
+            // Rendering a block body leaves its name as handlebars' current template; an
+            // item whose render leaves another name cannot stand in for a render.
+            let name_kept = rc.get_current_template_name() == item_tpl.name.as_ref();
+            let parsed = buf
+                .into_string()
+                .map_err(|e| format!("invalid output: {e}"))
+                .and_then(|text| parse::parse_fragment(&text, &self.statics));
+            let node = match parsed {
+                Ok(node) => node,
+                Err(detail) => {
+                    drop(bodies);
+                    self.put_back(site, cached, None, None);
+                    return Err(RenderErrorReason::Other(detail).into());
                 }
-            });
-            nodes.push(node);
+            };
+            bodies.push(Body::Fresh(node));
+            fresh.push(Some(name_kept.then_some((flow, exit))));
+            flow = exit;
+            last_reused = false;
         }
+        flow.apply(rc);
+        if last_reused {
+            rc.set_current_template_name(item_tpl.name.as_ref());
+        }
+
+        let mut interner = Interner::new(&self.statics);
+        let assembled = range::assemble(&mut interner, site as u32, bodies, last.as_ref());
+        if let Assembled::Text(_) = &assembled {
+            // No items were made: the positions rendered here hold nothing reusable.
+            for (c, fresh) in cached.iter_mut().zip(&fresh) {
+                if fresh.is_some() {
+                    *c = None;
+                }
+            }
+        }
+        if let Assembled::Range(range, form) = &assembled {
+            if cached.len() < list.len() {
+                cached.resize_with(list.len(), || None);
+            }
+            for (((c, item), value), fresh) in
+                cached.iter_mut().zip(&range.items).zip(list).zip(&fresh)
+            {
+                match (c.as_mut(), fresh) {
+                    (_, Some(Some((entry, exit)))) => {
+                        *c = Some(CachedItem {
+                            value: value.clone(),
+                            entry: *entry,
+                            exit: *exit,
+                            item: item.clone(),
+                            form: form.clone(),
+                        });
+                    }
+                    (_, Some(None)) => *c = None,
+                    // Reused: rebuilt only when the range's form or keys changed (an
+                    // item reused as is was built in a form like this range's).
+                    (Some(c), None) => {
+                        if !std::sync::Arc::ptr_eq(&c.item, item) {
+                            c.item = item.clone();
+                            c.form = form.clone();
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        let last = assembled.last();
+        let slot = assembled.into_slot(&interner);
+        self.put_back(site, cached, last, Some((tracked, render)));
         let n = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let sc = s.as_mut()?;
-            sc.items.push((site as u32, nodes));
-            Some(sc.items.len() - 1)
+            sc.slots.push(Some(slot));
+            Some(sc.slots.len() - 1)
         });
         let Some(n) = n else {
             return Err(RenderErrorReason::Other("item cache vanished".into()).into());
@@ -317,6 +450,35 @@ impl WrapHelper {
         out.write(&encode(ITEMS, Some(n as u32)))?;
         out.write(CLOSE_STR)?;
         Ok(true)
+    }
+
+    /// Return a site's items to the cache, with what their range was made of; `rendered`:
+    /// the list they were rendered from (its context path) in render number `render`
+    /// (`None` after an error).
+    fn put_back(
+        &self,
+        site: usize,
+        items: Vec<Option<CachedItem>>,
+        last: Option<range::Last>,
+        rendered: Option<(Option<&Vec<String>>, u64)>,
+    ) {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let Some(entry) = s.as_mut().and_then(|sc| sc.sites.get_mut(site)) else {
+                return;
+            };
+            entry.items = items;
+            entry.last = last;
+            if let Some((path, render)) = rendered {
+                if entry.render == render {
+                    // A second list in one render: positions hold items of either.
+                    entry.origin = None;
+                } else {
+                    entry.origin = path.cloned();
+                    entry.render = render;
+                }
+            }
+        });
     }
 
     fn enter_partial(&self) -> HelperResult {

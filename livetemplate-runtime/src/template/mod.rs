@@ -37,12 +37,23 @@
 //! # Reusing unchanged items
 //!
 //! [`Template::render_cached`] returns the same tree as `render`, but keeps, in a
-//! [`RenderCache`] owned by the caller (one per connection), the parsed node of every
-//! `{{#each}}` item together with the item's data. On the next render an item whose data
-//! is unchanged at the same position is neither rendered by handlebars nor parsed again.
-//! This applies to `{{#each}}` bodies that read only their item (no `../`, `@root`,
-//! `@index`, `@first`, `@last`, `@key`, block parameters) and call only built-in helpers,
-//! in templates that include no partials; other constructs render as usual.
+//! [`RenderCache`] owned by the caller (one per connection), the data of the last render
+//! and every rendered `{{#each}}` item (shared with the returned tree) together with the
+//! item's data. On the next render an item whose data is unchanged at the same position
+//! is neither rendered by handlebars nor parsed again: the new tree holds the same
+//! `Arc`, which the diff skips without comparing.
+//!
+//! The data is kept up to date in place ([`RenderCache::update_data`] writes a
+//! `Serialize` value into it without building a new `Value`), which also records which
+//! array elements changed: items of an unchanged element are then reused without
+//! comparing their data.
+//!
+//! Items are reused for `{{#each}}` bodies, in the template itself (not in partials),
+//! that read only their item (no `../`, `@root`, `@index`, `@first`, `@last`, `@key`,
+//! block parameters), call only built-in helpers, and include only partials that obey
+//! the same rules (by name, without hash arguments, at most one parameter read from the
+//! item, not recursively). Templates with partial blocks, decorators, or partials
+//! included by a computed name do not reuse items; other constructs render as usual.
 //!
 //! # Client quirks handled here
 //!
@@ -73,9 +84,11 @@
 //! ```
 
 mod compile;
+mod data;
 mod error;
 mod marker;
 mod parse;
+mod range;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -91,8 +104,10 @@ use crate::tree::Slot;
 
 pub use error::{Location, RenderError, TemplateError};
 
+use data::Changes;
 use marker::{Mode, Scratch, StateGuard};
 use parse::StaticsCache;
+use range::Site;
 
 /// Default partial nesting limit.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
@@ -113,56 +128,29 @@ struct Inner {
     id: u64,
     /// Number of sub-template ids.
     ids: u32,
-    /// Whether `{{#each}}` items may be reused by [`Template::render_cached`].
+    /// Whether some `{{#each}}` items may be reused by [`Template::render_cached`].
     cacheable: bool,
 }
 
 static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
 
-/// What [`Template::render_cached`] remembers between renders of one client: the
-/// rendered `{{#each}}` items, by position, with the data they were rendered from.
+/// What [`Template::render_cached`] remembers between renders of one client: the data of
+/// the last render and the rendered `{{#each}}` items, by position, with the data they
+/// were rendered from.
 ///
 /// Keep one per connection (it is tied to the last template it was used with; using it
-/// with another template starts it afresh).
+/// with another template starts it afresh). It holds nothing for templates without
+/// reusable items (see [`Template::reuses_items`]).
 #[derive(Default)]
 pub struct RenderCache {
     template: u64,
-    sites: Vec<Vec<Option<(Value, Node)>>>,
-    /// The data of the last render, updated in place (reusing its allocations).
+    sites: Vec<Site>,
+    /// The data to render, updated in place (reusing its allocations).
     ctx: Option<handlebars::Context>,
-}
-
-/// Make `dst` equal to `src`, keeping the allocations of the parts that already match.
-fn assign(dst: &mut Value, src: &Value) {
-    match (dst, src) {
-        (Value::String(d), Value::String(s)) => {
-            if d != s {
-                d.clone_from(s);
-            }
-        }
-        (Value::Array(d), Value::Array(s)) => {
-            d.truncate(s.len());
-            for (dv, sv) in d.iter_mut().zip(s) {
-                assign(dv, sv);
-            }
-            let have = d.len();
-            d.extend(s[have..].iter().cloned());
-        }
-        (Value::Object(d), Value::Object(s)) => {
-            if d.len() == s.len() && d.keys().zip(s.keys()).all(|(a, b)| a == b) {
-                for ((_, dv), (_, sv)) in d.iter_mut().zip(s) {
-                    assign(dv, sv);
-                }
-            } else {
-                d.clone_from(s);
-            }
-        }
-        (d, s) => {
-            if *d != *s {
-                *d = s.clone();
-            }
-        }
-    }
+    /// Where the data changed since the last render.
+    changes: Changes,
+    /// Number of renders so far.
+    renders: u64,
 }
 
 impl RenderCache {
@@ -173,7 +161,42 @@ impl RenderCache {
 
     /// Number of rendered items held for reuse.
     pub fn cached_items(&self) -> usize {
-        self.sites.iter().map(|s| s.iter().flatten().count()).sum()
+        self.sites.iter().map(Site::cached_items).sum()
+    }
+
+    /// The data [`Template::render_held`] renders (`null` at first): the data of the last
+    /// [`Template::render_cached`], or what was written here.
+    pub fn data(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        self.ctx.as_ref().map_or(&NULL, handlebars::Context::data)
+    }
+
+    /// The data [`Template::render_held`] renders, to change at will. The next render
+    /// then compares the data of every `{{#each}}` item with the data it was rendered
+    /// from; [`RenderCache::update_data`] also records where the data changed, so that
+    /// unchanged items are reused without comparing their data.
+    pub fn data_mut(&mut self) -> &mut Value {
+        self.changes.forget();
+        self.ctx
+            .get_or_insert_with(handlebars::Context::null)
+            .data_mut()
+    }
+
+    /// Make the held data ([`RenderCache::data`]) equal to
+    /// `serde_json::to_value(value)`, changing it in place: what did not change keeps its
+    /// allocations (nothing is allocated when nothing changed), and where it changed is
+    /// recorded for the next render.
+    ///
+    /// # Errors
+    ///
+    /// When `serde_json::to_value(value)` fails; the held data is then partly updated
+    /// (render it only after a successful update).
+    pub fn update_data<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        let ctx = self.ctx.get_or_insert_with(handlebars::Context::null);
+        data::update(ctx.data_mut(), value, &mut self.changes).map(|_| ())
     }
 }
 
@@ -274,9 +297,13 @@ impl Template {
     /// Render `data` as [`Template::render`] does (the same tree), reusing the `{{#each}}`
     /// items of earlier renders with this `cache` whose data did not change.
     ///
+    /// The data is copied into the cache (only what changed since the last render, as
+    /// [`RenderCache::update_data`] does); [`Template::render_held`] renders data already
+    /// there.
     /// Items are reused when the `{{#each}}` body reads only the item (no `../`,
-    /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters) and calls only
-    /// built-in helpers, and the template has no partials; otherwise this is `render`.
+    /// `@root`, `@index`/`@first`/`@last`/`@key`, block parameters), calls only built-in
+    /// helpers and includes only such partials (see the [module](self) documentation);
+    /// when no `{{#each}}` qualifies this is `render` (and the cache stays empty).
     ///
     /// # Errors
     ///
@@ -289,40 +316,66 @@ impl Template {
         if !self.inner.cacheable {
             return self.render(data);
         }
+        match cache.ctx.as_mut() {
+            Some(ctx) => {
+                data::assign(ctx.data_mut(), data, &mut cache.changes);
+            }
+            None => {
+                cache.changes.forget();
+                cache.ctx = Some(handlebars::Context::from(data.clone()));
+            }
+        }
+        self.render_held(cache)
+    }
+
+    /// Render the data held by `cache` ([`RenderCache::data`]) as
+    /// [`Template::render_cached`] does. Write the data with [`RenderCache::update_data`]
+    /// (or [`RenderCache::data_mut`]): nothing is copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Template::render`].
+    pub fn render_held(&self, cache: &mut RenderCache) -> Result<Node, RenderError> {
+        if !self.inner.cacheable {
+            cache.changes = Changes::default();
+            return self.render(cache.data());
+        }
         if cache.template != self.inner.id {
             cache.template = self.inner.id;
             cache.sites = Vec::new();
-            cache.ctx = None;
         }
         let mut sites = std::mem::take(&mut cache.sites);
-        sites.resize_with(self.inner.ids as usize, Vec::new);
+        sites.resize_with(self.inner.ids as usize, Site::default);
+        cache.renders += 1;
         let scratch = Scratch {
             sites,
-            items: Vec::new(),
+            slots: Vec::new(),
+            changes: std::mem::take(&mut cache.changes),
+            render: cache.renders,
         };
-        let ctx = match cache.ctx.take() {
-            Some(mut ctx) => {
-                assign(ctx.data_mut(), data);
-                ctx
-            }
-            None => handlebars::Context::from(data.clone()),
-        };
+        let ctx = cache.ctx.get_or_insert_with(handlebars::Context::null);
         let guard = StateGuard::enter(Mode::Tree, Some(scratch));
         let result = self
             .inner
             .registry
-            .render_with_context(&self.inner.name, &ctx);
+            .render_with_context(&self.inner.name, ctx);
         let state = guard.current();
         let parsed = result.map(|out| parse::parse(&out, &self.inner.cache, &self.inner.name));
         if let Some(scratch) = guard.take_scratch() {
             cache.sites = scratch.sites;
         }
         drop(guard);
-        cache.ctx = Some(ctx);
         match parsed {
             Ok(node) => node,
             Err(e) => Err(self.render_error(e, state)),
         }
+    }
+
+    /// Whether [`Template::render_cached`] can reuse items of this template (it has an
+    /// `{{#each}}` whose items may be reused); when not, it renders as `render` does and
+    /// keeps nothing in the cache.
+    pub fn reuses_items(&self) -> bool {
+        self.inner.cacheable
     }
 
     /// Render `data` to a plain HTML string (the same bytes as `render(data)?.to_html()`).
@@ -424,13 +477,14 @@ impl TemplateBuilder {
             checker.check(name, t)?;
         }
 
-        let cacheable = compile::caching_allowed(&root, &helper_names);
+        let cacheable = compile::caching_allowed(&root, &partials, &helper_names);
         let mut inst = compile::Instrumenter::new(
             compile::Structural::new(&helper_names),
-            cacheable.then(|| helper_names.clone()),
+            cacheable.then(|| compile::Purity::new(&helper_names, &partials)),
         );
         inst.instrument(&mut root);
         inst.disable_caching();
+        let cacheable = inst.cached_sites() > 0;
         for (_, t) in &mut partials {
             inst.instrument(t);
         }

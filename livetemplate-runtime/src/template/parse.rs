@@ -8,29 +8,33 @@
 //! slot   := RAW_OPEN part* RAW_CLOSE            -> Slot::Text (markers inside are dropped)
 //!         | BLOCK part* CLOSE                  -> "" | the branch node
 //!         | EACH(body) part* CLOSE             -> Slot::Range of the body items | the else node
+//!         | EACH(body) ITEMS(n) CLOSE          -> the slot the item cache assembled
 //!         | PARTIAL part* PARTIAL_CLOSE        -> the partial node
 //! part   := text | BEGIN(id) node | slot
-//!         | ITEMS(n)                           -> body nodes reused or rendered apart
 //! ```
+//!
+//! Ranges are built by `range::assemble`.
 //!
 //! Anything that does not fit the expected shape becomes a coarser `Slot::Text` holding
 //! the same bytes, so the HTML always equals the output with the markers removed.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use crate::tree::{same_statics, Item, Node, Range, Slot, Statics};
+use crate::tree::{Node, Slot, Statics};
 
 use super::error::RenderError;
 use super::marker::{self, find_reserved};
+use super::range::{self, Body, Interner};
 
 /// Statics shared between renders, per sub-template id, so that an unchanged structure
 /// yields the same `Arc` (and `same_statics` is a pointer comparison).
 pub(crate) struct StaticsCache {
     slots: Box<[Mutex<Option<Statics>>]>,
-    empty: Statics,
-    braces: Statics,
+    /// Statics of an empty range.
+    pub(crate) empty: Statics,
+    /// Statics of a text the client would blank, sent as a node (`{`, slot, `}`).
+    pub(crate) braces: Statics,
 }
 
 impl StaticsCache {
@@ -43,6 +47,11 @@ impl StaticsCache {
             empty: Arc::from(Vec::<Box<str>>::new()),
             braces: Arc::from(vec![Box::<str>::from("{"), Box::<str>::from("}")]),
         }
+    }
+
+    /// Entry `idx` (see [`StaticsCache::new`]).
+    pub(crate) fn slot(&self, idx: usize) -> Option<&Mutex<Option<Statics>>> {
+        self.slots.get(idx)
     }
 }
 
@@ -75,8 +84,7 @@ pub(crate) fn parse(
     let mut p = Parser {
         s: output,
         pos: 0,
-        cache,
-        local: vec![None; cache.slots.len()],
+        interner: Interner::new(cache),
     };
     p.root().map_err(|detail| RenderError::Markers {
         template: template.to_owned(),
@@ -89,8 +97,7 @@ pub(crate) fn parse_fragment(output: &str, cache: &StaticsCache) -> Result<Node,
     let mut p = Parser {
         s: output,
         pos: 0,
-        cache,
-        local: vec![None; cache.slots.len()],
+        interner: Interner::new(cache),
     };
     p.root()
 }
@@ -98,9 +105,7 @@ pub(crate) fn parse_fragment(output: &str, cache: &StaticsCache) -> Result<Node,
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
-    cache: &'a StaticsCache,
-    /// Statics already interned in this render, per id (avoids locking the shared cache).
-    local: Vec<Option<Statics>>,
+    interner: Interner<'a>,
 }
 
 type PResult<T> = Result<T, String>;
@@ -245,7 +250,7 @@ impl<'a> Parser<'a> {
             append(&mut cur, t);
         }
         statics.push(cur);
-        let statics = self.intern(id as usize * 2, &statics);
+        let statics = self.interner.intern(id as usize * 2, &statics);
         Ok(Node { statics, slots })
     }
 
@@ -276,15 +281,20 @@ impl<'a> Parser<'a> {
                 Ok(self.single_node(parts))
             }
             Marker::Each(body) => {
+                if self.peek_is(marker::ITEMS) {
+                    // Items assembled by the item cache: the slot is ready.
+                    let Some(Marker::Items(n)) = self.marker()? else {
+                        return Err("expected an item list".into());
+                    };
+                    if !self.peek_is(marker::CLOSE) {
+                        return Err("expected the end of an item list".into());
+                    }
+                    self.pos += 3;
+                    return marker::take_slot(n as usize)
+                        .ok_or_else(|| format!("unknown item list {n}"));
+                }
                 let mut parts = Vec::new();
                 self.parts(Marker::Close, &mut parts)?;
-                if parts.is_empty() {
-                    return Ok(Slot::Range(Range {
-                        statics: self.cache.empty.clone(),
-                        items: Vec::new(),
-                        key_slot: None,
-                    }));
-                }
                 if parts
                     .iter()
                     .all(|p| matches!(p, Part::Node(id, _) if *id == body))
@@ -329,11 +339,6 @@ impl<'a> Parser<'a> {
                     let s = self.slot(m)?;
                     parts.push(Part::Slot(s));
                 }
-                Some(Marker::Items(n)) => {
-                    let (body, nodes) = marker::take_items(n as usize)
-                        .ok_or_else(|| format!("unknown item list {n}"))?;
-                    parts.extend(nodes.into_iter().map(|node| Part::Node(body, node)));
-                }
                 Some(other) => return Err(format!("unexpected {other:?} (expected {close:?})")),
                 None => return Err(format!("output ends before {close:?}")),
             }
@@ -353,146 +358,12 @@ impl<'a> Parser<'a> {
     }
 
     fn range(&mut self, body: u32, nodes: Vec<Node>) -> Slot {
-        let nodes = self.inline_single_node(body, nodes);
-        let Some(first) = nodes.first().map(|n| n.statics.clone()) else {
-            return Slot::Range(Range {
-                statics: self.cache.empty.clone(),
-                items: Vec::new(),
-                key_slot: None,
-            });
-        };
-        if !nodes.iter().all(|n| same_statics(&n.statics, &first)) {
-            tracing::debug!("each items rendered with different statics; sending the list as text");
-            let mut html = String::new();
-            for n in &nodes {
-                n.write_html(&mut html);
-            }
-            return self.text_slot(html);
-        }
-        let key_slot = (0..first.len().saturating_sub(1)).find(|&i| {
-            let s = &first[i];
-            (s.ends_with("data-key=\"") || s.ends_with("data-lvt-key=\"")) && {
-                let mut seen = HashSet::with_capacity(nodes.len());
-                nodes.iter().all(|n| match n.slots.get(i) {
-                    Some(Slot::Text(k)) => !k.is_empty() && seen.insert(k.as_str()),
-                    _ => false,
-                })
-            }
-        });
-        let items = nodes
-            .into_iter()
-            .enumerate()
-            .map(|(idx, n)| Item {
-                key: match key_slot.and_then(|i| n.slots.get(i)) {
-                    Some(Slot::Text(k)) => k.clone(),
-                    _ => idx.to_string(),
-                },
-                slots: n.slots,
-            })
-            .collect();
-        Slot::Range(Range {
-            statics: first,
-            items,
-            key_slot,
-        })
+        let bodies = nodes.into_iter().map(Body::Fresh).collect();
+        range::assemble(&mut self.interner, body, bodies, None).into_slot(&self.interner)
     }
 
-    /// Items that are one node each (typically `{{#each xs}}{{> row}}{{/each}}`) with the
-    /// same statics are replaced by that node's content, the item's statics merged into
-    /// its first and last static: same HTML, and the row's `data-key` can key the range.
-    fn inline_single_node(&mut self, body: u32, nodes: Vec<Node>) -> Vec<Node> {
-        let inner_statics = |n: &Node| match n.slots.as_slice() {
-            [Slot::Node(inner)] if n.statics.len() == 2 => Some(inner.statics.clone()),
-            _ => None,
-        };
-        let Some(first) = nodes.first() else {
-            return nodes;
-        };
-        let (Some(inner), outer) = (inner_statics(first), first.statics.clone()) else {
-            return nodes;
-        };
-        let uniform = nodes.iter().all(|n| {
-            same_statics(&n.statics, &outer)
-                && inner_statics(n).is_some_and(|s| same_statics(&s, &inner))
-        });
-        if !uniform || inner.is_empty() {
-            return nodes;
-        }
-        let last = inner.len() - 1;
-        let pieces: Vec<Cow<'_, str>> = inner
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut piece = String::new();
-                if i == 0 {
-                    piece.push_str(&outer[0]);
-                }
-                piece.push_str(s);
-                if i == last {
-                    piece.push_str(&outer[1]);
-                }
-                Cow::Owned(piece)
-            })
-            .collect();
-        let statics = self.intern(body as usize * 2 + 1, &pieces);
-        nodes
-            .into_iter()
-            .map(|mut n| match n.slots.pop() {
-                Some(Slot::Node(inner)) => Node {
-                    statics: statics.clone(),
-                    slots: inner.slots,
-                },
-                _ => n,
-            })
-            .collect()
-    }
-
-    /// A text slot; text the client would blank (`{{…}}`) is split into `{`, a slot, `}`.
     fn text_slot(&self, s: String) -> Slot {
-        if s.len() >= 4 && s.starts_with("{{") && s.ends_with("}}") {
-            let inner = s[1..s.len() - 1].to_owned();
-            Slot::Node(Node {
-                statics: self.cache.braces.clone(),
-                slots: vec![self.text_slot(inner)],
-            })
-        } else {
-            Slot::Text(s)
-        }
-    }
-
-    /// Statics with these pieces, shared with earlier renders when unchanged; `idx` is the
-    /// cache entry (see [`StaticsCache::new`]).
-    fn intern(&mut self, idx: usize, pieces: &[Cow<'_, str>]) -> Statics {
-        let eq =
-            |s: &Statics| s.len() == pieces.len() && s.iter().zip(pieces).all(|(a, b)| **a == **b);
-        if let Some(Some(s)) = self.local.get(idx) {
-            if eq(s) {
-                return s.clone();
-            }
-        }
-        let Some(shared) = self.cache.slots.get(idx) else {
-            return pieces
-                .iter()
-                .map(|p| Box::<str>::from(p.as_ref()))
-                .collect();
-        };
-        let mut guard = shared
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let statics = match guard.as_ref() {
-            Some(s) if eq(s) => s.clone(),
-            _ => {
-                let s: Statics = pieces
-                    .iter()
-                    .map(|p| Box::<str>::from(p.as_ref()))
-                    .collect();
-                *guard = Some(s.clone());
-                s
-            }
-        };
-        drop(guard);
-        self.local[idx] = Some(statics.clone());
-        statics
+        self.interner.text_slot(s)
     }
 }
 

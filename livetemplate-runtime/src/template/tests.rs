@@ -747,21 +747,114 @@ fn render_cached_reuses_items_that_read_only_the_item() {
     }
 }
 
-#[test]
-fn render_cached_is_render_with_partials_or_custom_helpers() {
-    let t = Template::builder("t", "{{#each rows}}{{> row}}{{/each}}")
-        .partial("row", "<p>{{id}}</p>")
-        .build()
-        .expect("builds");
-    let data = json!({"rows": [{"id": "a"}, {"id": "b"}]});
+/// Render every state twice with one cache: each cached tree equals the plain render
+/// and handlebars' HTML; returns the number of items cached.
+fn cached_with_partials(source: &str, partials: &[(&str, &str)], states: &[Value]) -> usize {
+    let mut b = Template::builder("t", source);
+    for (n, p) in partials {
+        b = b.partial(n, p);
+    }
+    let t = b.build().expect("template builds");
     let mut cache = RenderCache::new();
-    for _ in 0..2 {
-        assert_eq!(
-            t.render_cached(&data, &mut cache).expect("renders"),
-            t.render(&data).expect("renders")
+    for (i, state) in states.iter().enumerate() {
+        for _ in 0..2 {
+            let cached = t.render_cached(state, &mut cache).expect("renders cached");
+            assert_eq!(
+                cached,
+                t.render(state).expect("renders"),
+                "{source} state {i}"
+            );
+            assert_eq!(
+                cached.to_html(),
+                plain(source, partials, state),
+                "{source} state {i}"
+            );
+        }
+    }
+    cache.cached_items()
+}
+
+#[test]
+fn render_cached_reuses_items_that_include_pure_partials() {
+    let states = [
+        json!({"rows": [{"id": "a", "done": true}, {"id": "b"}], "title": "T"}),
+        json!({"rows": [{"id": "a", "done": true}, {"id": "c", "kids": [{"id": "k"}]}, {"id": "b"}], "title": "U"}),
+        json!({"rows": [{"id": "b", "done": true}], "title": "U"}),
+    ];
+    let row = "<li data-key=\"{{id}}\">\n  {{#if done}}\n  {{id}}!\n  {{/if}}\n</li>\n";
+    let cached = [
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{id}}</p>")],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  {{> row}}\n  {{/each}}\n</ul>\n",
+            vec![("row", row)],
+        ),
+        // Not standalone, indented, and starting with a standalone block: the item's
+        // output depends on the render state before it.
+        (
+            "{{#each rows}}  {{> row}} x\n{{/each}}",
+            vec![("row", "{{#if done}}\n{{id}}\n{{/if}}")],
+        ),
+        (
+            "{{#each rows}}{{> row this}}{{/each}}",
+            vec![("row", "[{{id}}]")],
+        ),
+        (
+            "{{> head}}{{#each rows}}{{> row}}{{/each}}",
+            vec![
+                ("head", "<h1>{{title}}</h1>\n"),
+                ("row", "{{> cell}}{{#each kids}}{{> cell}}{{/each}}"),
+                ("cell", "<i>{{id}}</i>"),
+            ],
+        ),
+    ];
+    for (source, partials) in &cached {
+        assert!(
+            cached_with_partials(source, partials, &states) > 0,
+            "{source}: nothing cached"
         );
     }
-    assert_eq!(cache.cached_items(), 0);
+    let not_cached = [
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{../title}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "<p>{{@index}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row x=1}}{{/each}}",
+            vec![("row", "<p>{{x}}</p>")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}",
+            vec![("row", "{{> other}}"), ("other", "{{> row}}")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}{{> (lookup this \"p\")}}",
+            vec![("row", "{{id}}")],
+        ),
+        (
+            "{{#each rows}}{{> row}}{{/each}}{{#> row}}x{{/row}}",
+            vec![("row", "{{id}}")],
+        ),
+    ];
+    for (source, partials) in &not_cached {
+        let mut b = Template::builder("t", source);
+        for (n, p) in partials {
+            b = b.partial(n, p);
+        }
+        let t = b.build().expect("template builds");
+        assert!(!t.reuses_items(), "{source}: items may be reused");
+    }
+}
+
+#[test]
+fn render_cached_is_render_with_custom_helpers() {
+    let data = json!({"rows": [{"id": "a"}, {"id": "b"}]});
 
     let shout = |h: &handlebars::Helper<'_>,
                  _: &Handlebars<'_>,
@@ -803,25 +896,6 @@ fn render_cache_follows_its_template() {
 }
 
 #[test]
-fn assign_makes_values_equal() {
-    let values = [
-        json!({"a": [1, "x", {"b": null}], "c": "long string"}),
-        json!({"a": [2, "y"], "c": "s"}),
-        json!({"a": [2, "y", {"b": true}, [1]], "d": 1}),
-        json!([1, 2]),
-        json!("s"),
-        json!({"a": {}, "c": ["z"]}),
-    ];
-    for from in &values {
-        for to in &values {
-            let mut v = from.clone();
-            assign(&mut v, to);
-            assert_eq!(&v, to);
-        }
-    }
-}
-
-#[test]
 fn render_cache_can_move_between_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<RenderCache>();
@@ -838,4 +912,281 @@ fn render_cache_can_move_between_threads() {
     .expect("thread ends");
     assert_eq!(node.to_html(), "<i>1</i><i>2</i><i>3</i>");
     assert_eq!(cache.cached_items(), 3);
+}
+
+mod sequences {
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+
+    #[derive(Clone, Debug, Serialize)]
+    struct Row {
+        id: String,
+        name: String,
+        done: bool,
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    struct Group {
+        title: String,
+        items: Vec<Row>,
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    struct Page {
+        rows: Vec<String>,
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    struct State {
+        rows: Vec<Row>,
+        groups: Vec<Group>,
+        page: Option<Page>,
+    }
+
+    type Partials = &'static [(&'static str, &'static str)];
+
+    const TEMPLATES: &[(&str, Partials)] = &[
+        (
+            r#"<table>{{#each rows}}<tr data-key="{{id}}"><td>{{name}}</td>{{#if done}}<b>!</b>{{/if}}</tr>{{/each}}</table>"#,
+            &[],
+        ),
+        (
+            r#"{{#each groups}}<h2>{{title}}</h2><ul>{{#each items}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul>{{/each}}"#,
+            &[],
+        ),
+        (
+            r#"{{#with page}}{{#each rows}}<p>{{this}}</p>{{else}}none{{/each}}{{/with}}"#,
+            &[],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  <li data-key=\"{{id}}\">{{name}}</li>\n  {{/each}}\n</ul>\n{{#each rows}}{{#if done}}{{name}}\n{{/if}}{{/each}}",
+            &[],
+        ),
+        (
+            r#"{{#each groups}}{{#each items}}{{#each ../items}}{{id}}{{/each}}{{/each}}{{/each}}"#,
+            &[],
+        ),
+        (
+            r#"{{#each groups}}{{#if items}}{{#each items}}<i data-key="{{name}}">{{id}}</i>{{/each}}{{/if}}{{/each}}"#,
+            &[],
+        ),
+        (
+            r#"{{#each this.rows}}<i data-key="{{id}}">{{name}}</i>{{/each}}{{#with this}}{{#each ./groups}}{{#each [items]}}{{name}}{{/each}}{{/each}}{{/with}}"#,
+            &[],
+        ),
+        (
+            "<table>{{#each rows}}{{> row}}{{/each}}</table>",
+            &[(
+                "row",
+                r#"<tr data-key="{{id}}"><td>{{name}}</td>{{#if done}}<b>!</b>{{/if}}</tr>"#,
+            )],
+        ),
+        (
+            "<ul>\n  {{#each rows}}\n  {{> row}}\n  {{/each}}\n</ul>\n",
+            &[(
+                "row",
+                "<li data-key=\"{{id}}\">\n  {{#if done}}\n  {{name}}\n  {{/if}}\n</li>\n",
+            )],
+        ),
+        (
+            "{{#each groups}}{{> group}}{{/each}}",
+            &[
+                ("group", "<h2>{{title}}</h2>\n{{#each items}}\n  {{> item}}\n{{/each}}\n"),
+                ("item", "<i>{{name}}</i>\n{{#if done}}\n  done\n{{/if}}\n"),
+            ],
+        ),
+        (
+            "{{> head}}{{#each rows}}  {{> row}} x\n{{/each}}",
+            &[
+                ("head", "<h1>{{#each rows}}{{id}}{{/each}}</h1>\n"),
+                ("row", "{{#if done}}\n{{name}}\n{{/if}}"),
+            ],
+        ),
+    ];
+
+    fn row() -> impl Strategy<Value = Row> {
+        (
+            prop::sample::select(vec!["a", "b", "c", "d", ""]),
+            prop::sample::select(vec!["x", "y", "{{z}}", "<&>"]),
+            any::<bool>(),
+        )
+            .prop_map(|(id, name, done)| Row {
+                id: id.into(),
+                name: name.into(),
+                done,
+            })
+    }
+
+    fn state() -> impl Strategy<Value = State> {
+        (
+            prop::collection::vec(row(), 0..5),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec!["g", "h"]),
+                    prop::collection::vec(row(), 0..4),
+                )
+                    .prop_map(|(t, items)| Group {
+                        title: t.into(),
+                        items,
+                    }),
+                0..3,
+            ),
+            prop::option::of(
+                prop::collection::vec(prop::sample::select(vec!["p", "q"]), 0..3).prop_map(
+                    |rows| Page {
+                        rows: rows.into_iter().map(String::from).collect(),
+                    },
+                ),
+            ),
+        )
+            .prop_map(|(rows, groups, page)| State { rows, groups, page })
+    }
+
+    /// Small edits of the last state, so that consecutive states share most items.
+    fn edit(s: &State, which: u8, at: usize) -> State {
+        let mut s = s.clone();
+        match which % 6 {
+            0 if !s.rows.is_empty() => {
+                let i = at % s.rows.len();
+                s.rows[i].name.push('!');
+            }
+            1 if !s.rows.is_empty() => {
+                s.rows.remove(at % s.rows.len());
+            }
+            2 => s.rows.reverse(),
+            3 if !s.groups.is_empty() => {
+                let i = at % s.groups.len();
+                s.groups[i].items.push(Row {
+                    id: format!("n{at}"),
+                    name: "new".into(),
+                    done: at % 2 == 0,
+                });
+            }
+            4 => s.page = None,
+            _ => s.rows.push(Row {
+                id: format!("r{at}"),
+                name: "r".into(),
+                done: false,
+            }),
+        }
+        s
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Cached renders, whatever way the data reaches the cache, equal plain renders.
+        #[test]
+        fn cached_renders_follow_state_sequences(
+            first in state(),
+            steps in prop::collection::vec((any::<bool>(), state(), any::<u8>(), 0usize..8), 1..8),
+        ) {
+            for (source, partials) in TEMPLATES {
+                let mut b = Template::builder("t", source);
+                for (n, p) in partials.iter() {
+                    b = b.partial(n, p);
+                }
+                let t = b.build().expect("builds");
+                let mut by_value = RenderCache::new();
+                let mut by_update = RenderCache::new();
+                let mut by_hand = RenderCache::new();
+                let mut s = first.clone();
+                for (i, (fresh, next, which, at)) in std::iter::once((true, first.clone(), 0, 0))
+                    .chain(steps.iter().cloned())
+                    .enumerate()
+                {
+                    s = if fresh { next } else { edit(&s, which, at) };
+                    let data = serde_json::to_value(&s).expect("serializes");
+                    let plain = t.render(&data).expect("renders");
+                    prop_assert_eq!(plain.to_html(), super::plain(source, partials, &data));
+                    let cached = t.render_cached(&data, &mut by_value).expect("renders");
+                    prop_assert_eq!(&cached, &plain, "{} step {} (render_cached)", source, i);
+                    by_update.update_data(&s).expect("serializes");
+                    let held = t.render_held(&mut by_update).expect("renders");
+                    prop_assert_eq!(&held, &plain, "{} step {} (update_data)", source, i);
+                    *by_hand.data_mut() = data.clone();
+                    let held = t.render_held(&mut by_hand).expect("renders");
+                    prop_assert_eq!(&held, &plain, "{} step {} (data_mut)", source, i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unchanged_items_are_shared_with_the_last_tree() {
+        let t = Template::new("t", TEMPLATES[0].0).expect("builds");
+        let mut s = State {
+            rows: (0..50)
+                .map(|i| Row {
+                    id: format!("r{i}"),
+                    name: format!("n{i}"),
+                    done: i % 3 == 0,
+                })
+                .collect(),
+            groups: Vec::new(),
+            page: None,
+        };
+        let mut cache = RenderCache::new();
+        cache.update_data(&s).expect("serializes");
+        let a = t.render_held(&mut cache).expect("renders");
+        s.rows[7].name = "changed".into();
+        cache.update_data(&s).expect("serializes");
+        let b = t.render_held(&mut cache).expect("renders");
+        let (Slot::Range(ra), Slot::Range(rb)) = (&a.slots[0], &b.slots[0]) else {
+            panic!("ranges expected");
+        };
+        for (i, (x, y)) in ra.items.iter().zip(&rb.items).enumerate() {
+            assert_eq!(Arc::ptr_eq(x, y), i != 7, "item {i}");
+        }
+        assert_eq!(
+            crate::tree::diff::diff(&a, &b),
+            r#"{"0":[["u","r7",{"1":"changed"}]]}"#
+        );
+    }
+}
+
+/// Reused items and a few fresh ones whose keys collide, empty, or move: the key slot
+/// is decided as in a plain render.
+#[test]
+fn key_slot_follows_fresh_items_among_reused_ones() {
+    let sources = [
+        r#"<ul>{{#each rows}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul>"#,
+        r#"<ul>{{#each rows}}<li data-lvt-key="{{name}}" data-key="{{id}}">{{name}}</li>{{/each}}</ul>"#,
+        r#"<ul>{{#each rows}}<li>{{id}}</li>{{/each}}</ul>"#,
+    ];
+    let rows = |edit: &dyn Fn(&mut Vec<Value>)| {
+        let mut rows: Vec<Value> = (0..20)
+            .map(|i| json!({"id": format!("r{i}"), "name": format!("n{}", i % 3)}))
+            .collect();
+        edit(&mut rows);
+        json!({ "rows": rows })
+    };
+    let states = [
+        rows(&|_| {}),
+        rows(&|r| r[3]["id"] = json!("r10")),
+        rows(&|_| {}),
+        rows(&|r| r[3]["id"] = json!("")),
+        rows(&|r| r[3]["id"] = json!("x")),
+        rows(&|r| r.push(json!({"id": "r0", "name": "dup"}))),
+        rows(&|r| r.push(json!({"id": "r20", "name": "new"}))),
+        rows(&|r| {
+            for row in r.iter_mut().take(10) {
+                row["name"] = json!("same");
+            }
+        }),
+        rows(&|r| r[19]["name"] = json!("n0")),
+        rows(&|r| r.truncate(1)),
+        rows(&|_| {}),
+    ];
+    for source in sources {
+        let t = Template::new("t", source).expect("builds");
+        let mut cache = RenderCache::new();
+        for (i, state) in states.iter().enumerate() {
+            let plain = t.render(state).expect("renders");
+            let cached = t.render_cached(state, &mut cache).expect("renders");
+            assert_eq!(cached, plain, "{source} state {i}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ use super::{diff, full_json, ActionMessage, RenderError, Template};
 use crate::context::{ConnectKind, Context, Origin};
 use crate::controller::{resolve_action, ActionKind, Controller};
 use crate::error::{Error, GENERAL_ERROR_KEY};
+use crate::template::RenderCache;
 use crate::tree::Node;
 
 /// Name of the reserved template key holding errors, flash and page data.
@@ -141,6 +142,9 @@ pub(crate) struct Page<C: Controller> {
     pub(crate) query: BTreeMap<String, String>,
     /// The last tree sent on this connection (the diff baseline).
     pub(crate) mirror: Option<Node>,
+    /// The template data and rendered `{{#each}}` items of the last live render, for
+    /// templates that reuse items (see `Template::reuses_items`); `None` otherwise.
+    pub(crate) render_cache: Option<Box<RenderCache>>,
     pub(crate) who: Who,
     pub(crate) connection_id: Option<u64>,
     /// Broker, registry, request and connection, for the contexts' topic methods.
@@ -166,6 +170,7 @@ impl<C: Controller> Page<C> {
             flash: BTreeMap::new(),
             query,
             mirror: None,
+            render_cache: None,
             who,
             connection_id: None,
             link: None,
@@ -341,17 +346,7 @@ impl<C: Controller> Page<C> {
 
     /// What the template sees: the state's JSON object plus the reserved `lvt` key.
     pub(crate) fn template_data(&self) -> Result<Map<String, Value>, RenderFailure> {
-        let mut data = match serde_json::to_value(&self.state) {
-            Ok(Value::Object(m)) => m,
-            Ok(Value::Null) => Map::new(),
-            Ok(_) => return Err(render_error("the state must serialize to a JSON object")),
-            Err(e) => return Err(render_error(&format!("the state failed to serialize: {e}"))),
-        };
-        let mut lvt = Map::new();
-        lvt.insert("errors".into(), string_map(&self.errors));
-        lvt.insert("flash".into(), string_map(&self.flash));
-        data.insert(LVT_KEY.into(), Value::Object(lvt));
-        Ok(data)
+        template_data(&self.state, &self.errors, &self.flash)
     }
 
     /// Render the live region.
@@ -361,10 +356,37 @@ impl<C: Controller> Page<C> {
             .render(&Value::Object(self.template_data()?))?)
     }
 
+    /// Render the live region for this connection: as [`Page::render`], through the
+    /// page's render cache when the template reuses `{{#each}}` items (the template data
+    /// is then updated in place, and unchanged items are not rendered again).
+    pub(crate) fn render_live(&mut self, shared: &Shared<C>) -> Result<Node, RenderFailure> {
+        if !shared.template.reuses_items() {
+            return self.render(shared);
+        }
+        let data = LiveData {
+            state: &self.state,
+            lvt: Lvt {
+                errors: &self.errors,
+                flash: &self.flash,
+            },
+        };
+        if !object_or_null(&self.state) {
+            // The plain path reports the problem.
+            return self.render(shared);
+        }
+        let cache = self.render_cache.get_or_insert_with(Default::default);
+        if let Err(e) = cache.update_data(&data) {
+            // The plain path reports the state's problem (or renders what it can).
+            tracing::debug!(error = %e, "template data not updated in place");
+            return self.render(shared);
+        }
+        Ok(shared.template.render_held(cache)?)
+    }
+
     /// Render and encode against the mirror: a diff, or the full tree on the first
     /// render. The mirror is updated only when rendering succeeds.
     pub(crate) fn render_update(&mut self, shared: &Shared<C>) -> Result<String, RenderFailure> {
-        let node = self.render(shared)?;
+        let node = self.render_live(shared)?;
         let json = match &self.mirror {
             Some(old) => diff(old, &node),
             None => full_json(&node),
@@ -381,6 +403,270 @@ impl<C: Controller> Page<C> {
             action,
             capabilities: None,
         }
+    }
+}
+
+/// The state's JSON object plus the reserved `lvt` key (errors and flash).
+fn template_data<S: Serialize>(
+    state: &S,
+    errors: &BTreeMap<String, String>,
+    flash: &BTreeMap<String, String>,
+) -> Result<Map<String, Value>, RenderFailure> {
+    let mut data = match serde_json::to_value(state) {
+        Ok(Value::Object(m)) => m,
+        Ok(Value::Null) => Map::new(),
+        Ok(_) => return Err(render_error("the state must serialize to a JSON object")),
+        Err(e) => return Err(render_error(&format!("the state failed to serialize: {e}"))),
+    };
+    let mut lvt = Map::new();
+    lvt.insert("errors".into(), string_map(errors));
+    lvt.insert("flash".into(), string_map(flash));
+    data.insert(LVT_KEY.into(), Value::Object(lvt));
+    Ok(data)
+}
+
+/// What the template sees, as [`template_data`] builds it: the state's fields plus
+/// the reserved `lvt` key (which wins over a state field of that name, as there).
+#[derive(Serialize)]
+struct LiveData<'a, S> {
+    #[serde(flatten)]
+    state: &'a S,
+    #[serde(rename = "lvt")]
+    lvt: Lvt<'a>,
+}
+
+/// `lvt`: errors and flash.
+#[derive(Serialize)]
+struct Lvt<'a> {
+    errors: &'a BTreeMap<String, String>,
+    flash: &'a BTreeMap<String, String>,
+}
+
+/// Whether `state` surely serializes to a JSON object or `null` (what
+/// [`template_data`] accepts), in which case [`LiveData`] serializes to the template
+/// data. Looks at the outermost value only (fields and entries are not serialized).
+/// `false` when unsure.
+fn object_or_null<S: Serialize + ?Sized>(state: &S) -> bool {
+    state.serialize(ShapeProbe).unwrap_or(false)
+}
+
+/// The serializer behind [`object_or_null`]: `Ok(true)` for an object or `null`.
+struct ShapeProbe;
+
+/// Accepts and ignores the fields or entries of a compound value.
+struct Ignore(bool);
+
+type Probed = Result<bool, serde_json::Error>;
+
+macro_rules! not_object {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(
+            fn $method(self, $(_: $arg),*) -> Probed {
+                Ok(false)
+            }
+        )*
+    };
+}
+
+impl serde::Serializer for ShapeProbe {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    type SerializeSeq = Ignore;
+    type SerializeTuple = Ignore;
+    type SerializeTupleStruct = Ignore;
+    type SerializeTupleVariant = Ignore;
+    type SerializeMap = Ignore;
+    type SerializeStruct = Ignore;
+    type SerializeStructVariant = Ignore;
+
+    not_object!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_none(self) -> Probed {
+        Ok(true)
+    }
+
+    fn serialize_unit(self) -> Probed {
+        Ok(true)
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Probed {
+        Ok(true)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Probed {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Probed {
+        // serde_json's private marker types are not plain values.
+        if name.starts_with('$') {
+            return Ok(false);
+        }
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Probed {
+        Ok(true)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(false))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(false))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(false))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(true))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(true))
+    }
+
+    fn serialize_struct(self, name: &'static str, _: usize) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(!name.starts_with('$')))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Ignore, serde_json::Error> {
+        Ok(Ignore(true))
+    }
+}
+
+impl serde::ser::SerializeSeq for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeTuple for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeTupleStruct for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeTupleVariant for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeMap for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeStruct for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
+    }
+}
+
+impl serde::ser::SerializeStructVariant for Ignore {
+    type Ok = bool;
+    type Error = serde_json::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn end(self) -> Probed {
+        Ok(self.0)
     }
 }
 
@@ -425,4 +711,90 @@ pub(crate) enum RenderFailure {
 
 fn render_error(msg: &str) -> RenderFailure {
     RenderFailure::State(msg.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Plain {
+        count: u32,
+        rows: Vec<String>,
+    }
+
+    #[derive(Serialize)]
+    struct Unit;
+
+    #[derive(Serialize)]
+    struct WithLvt {
+        lvt: u8,
+        a: bool,
+    }
+
+    #[derive(Serialize)]
+    struct Wrapped(Plain);
+
+    #[derive(Serialize)]
+    enum Variant {
+        Struct { x: u8 },
+        Newtype(Plain),
+        Tuple(u8, u8),
+        Unit,
+    }
+
+    /// The in-place template data is the plain path's, or both fail.
+    fn same<S: Serialize>(state: &S) {
+        let errors = BTreeMap::from([("name".to_string(), "required".to_string())]);
+        let flash = BTreeMap::from([("ok".to_string(), "saved".to_string())]);
+        let live = LiveData {
+            state,
+            lvt: Lvt {
+                errors: &errors,
+                flash: &flash,
+            },
+        };
+        let plain = template_data(state, &errors, &flash).map(Value::Object);
+        let mut cache = RenderCache::new();
+        if !object_or_null(state) {
+            // The live path renders through the plain path.
+            return;
+        }
+        match (plain, cache.update_data(&live)) {
+            (Ok(p), Ok(())) => assert_eq!(cache.data(), &p),
+            (Err(_), Err(_)) => {}
+            (p, l) => panic!("plain {:?}, in place {:?}", p.is_ok(), l.is_ok()),
+        }
+    }
+
+    #[test]
+    fn live_data_is_the_template_data() {
+        let plain = || Plain {
+            count: 3,
+            rows: vec!["a".into()],
+        };
+        same(&plain());
+        same(&Unit);
+        same(&());
+        same(&WithLvt { lvt: 1, a: true });
+        same(&Wrapped(plain()));
+        same(&Some(plain()));
+        same(&Option::<Plain>::None);
+        same(&Variant::Struct { x: 1 });
+        same(&Variant::Newtype(plain()));
+        same(&Variant::Tuple(1, 2));
+        same(&Variant::Unit);
+        same(&HashMap::from([("k", 1)]));
+        same(&HashMap::from([(1, 1)]));
+        same(&vec![1, 2]);
+        same(&"text");
+        same(&serde_json::json!({"a": [1, {"b": null}]}));
+        assert!(object_or_null(&plain()));
+        assert!(object_or_null(&()));
+        assert!(!object_or_null(&Variant::Unit));
+        assert!(!object_or_null(&vec![1]));
+        assert!(!object_or_null(&Some("text")));
+    }
 }

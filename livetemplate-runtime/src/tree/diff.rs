@@ -60,13 +60,13 @@
 //! [`json`]: super::json
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use super::json::{
     is_blanked, write_items, write_key, write_node, write_range, write_slot, write_str, write_text,
     Prior,
 };
-use super::{same_statics, Item, Node, Range, Slot};
+use super::{same_statics, Item, KeyHashBuilder, Node, Range, Slot};
 
 /// The update that turns `old` into `new` on the client, as JSON object text (`{}` when
 /// nothing changed).
@@ -155,36 +155,7 @@ fn write_slot_diff(old: &Slot, new: &Slot, out: &mut String) -> bool {
     }
 }
 
-/// FxHash-style hasher for short keys: the range diff hashes every key of both lists.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(SEED);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(SEED);
-        }
-        self.0 = h;
-    }
-
-    fn write_u8(&mut self, b: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type KeyMap<'a> = HashMap<&'a str, usize, BuildHasherDefault<KeyHasher>>;
+type KeyMap<'a> = HashMap<&'a str, usize, KeyHashBuilder>;
 
 /// The key the client reads for an item: `_k` for unkeyed ranges, the key slot's text
 /// for keyed ones (`None` when that slot is not text).
@@ -247,6 +218,10 @@ fn write_range_diff(old: &Range, new: &Range, out: &mut String) -> bool {
         let mut changed = Vec::new();
         let mut same_keys = true;
         for (i, (o, n)) in old.items.iter().zip(&new.items).enumerate() {
+            // The same allocation: an item the render reused, unchanged.
+            if Arc::ptr_eq(o, n) {
+                continue;
+            }
             if o.key != n.key {
                 same_keys = false;
                 break;
@@ -376,7 +351,7 @@ fn write_list_ops(old: &Range, new: &Range, slot_count: usize, out: &mut String)
         .filter(|(_, i)| **i != NEW_ITEM)
     {
         let o = &old.items[i];
-        if o.slots != n.slots {
+        if !Arc::ptr_eq(o, n) && o.slots != n.slots {
             any |= write_update_op(o, n, any, out);
         }
         moved |= last_old.is_some_and(|last| i < last);
@@ -511,9 +486,11 @@ mod tests {
             statics: Arc::clone(statics),
             items: rows
                 .iter()
-                .map(|(k, v)| Item {
-                    key: (*k).to_owned(),
-                    slots: vec![t(k), t(v)],
+                .map(|(k, v)| {
+                    Arc::new(Item {
+                        key: (*k).to_owned(),
+                        slots: vec![t(k), t(v)],
+                    })
                 })
                 .collect(),
             key_slot: Some(0),
@@ -530,9 +507,11 @@ mod tests {
             items: values
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Item {
-                    key: i.to_string(),
-                    slots: vec![t(v)],
+                .map(|(i, v)| {
+                    Arc::new(Item {
+                        key: i.to_string(),
+                        slots: vec![t(v)],
+                    })
                 })
                 .collect(),
             key_slot: None,
@@ -792,10 +771,10 @@ mod tests {
         let r = |v: &str| {
             Slot::Range(Range {
                 statics: Arc::clone(&s),
-                items: vec![Item {
+                items: vec![Arc::new(Item {
                     key: "a".into(),
                     slots: vec![t("a"), inner(v)],
-                }],
+                })],
                 key_slot: Some(0),
             })
         };
@@ -832,7 +811,7 @@ mod tests {
         let r = |items: Vec<Item>| {
             Slot::Range(Range {
                 statics: Arc::clone(&s),
-                items,
+                items: items.into_iter().map(Arc::new).collect(),
                 key_slot: Some(0),
             })
         };
@@ -899,7 +878,7 @@ mod tests {
         let Slot::Range(r) = &mut b.slots[1] else {
             unreachable!()
         };
-        r.items[500].slots[1] = t("changed");
+        Arc::make_mut(&mut r.items[500]).slots[1] = t("changed");
         assert_eq!(diff(&a, &b), r#"{"1":[["u","r500",{"1":"changed"}]]}"#);
         assert_eq!(diff(&a, &a.clone()), "{}");
     }
@@ -924,8 +903,9 @@ mod tests {
         let Slot::Range(r) = &mut bad.slots[0] else {
             unreachable!()
         };
-        r.items[1].slots[1] = t("B2");
-        r.items[1].key = "other".into(); // key no longer matches slot 0
+        let item = Arc::make_mut(&mut r.items[1]);
+        item.slots[1] = t("B2");
+        item.key = "other".into(); // key no longer matches slot 0
         assert!(diff(&a, &bad).starts_with(r#"{"0":{"s":"#));
         let empty_key = root(vec![rows(&s, &[("", "A"), ("b", "B")])]);
         assert!(diff(&a, &empty_key).starts_with(r#"{"0":{"s":"#));

@@ -237,7 +237,7 @@ pub(crate) fn write_range(range: &Range, out: &mut String) {
 /// Write complete items as a JSON array.
 pub(crate) fn write_items<'a>(
     range: &Range,
-    items: impl Iterator<Item = &'a super::Item>,
+    items: impl Iterator<Item = &'a std::sync::Arc<super::Item>>,
     out: &mut String,
 ) {
     out.push('[');
@@ -372,10 +372,10 @@ mod tests {
     fn keyed_range_has_id_key_and_no_k() {
         let range = Range {
             statics: statics(&["<li data-key=\"", "\">", "</li>"]),
-            items: vec![Item {
+            items: vec![Arc::new(Item {
                 key: "a".into(),
                 slots: vec![text("a"), text("Alpha")],
-            }],
+            })],
             key_slot: Some(0),
         };
         let node = Node {
@@ -393,14 +393,14 @@ mod tests {
         let range = Range {
             statics: statics(&["<i>", "</i>"]),
             items: vec![
-                Item {
+                Arc::new(Item {
                     key: "0".into(),
                     slots: vec![text("x")],
-                },
-                Item {
+                }),
+                Arc::new(Item {
                     key: "1".into(),
                     slots: vec![text("y")],
-                },
+                }),
             ],
             key_slot: None,
         };

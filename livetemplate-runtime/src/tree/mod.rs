@@ -2,7 +2,9 @@
 //!
 //! A [`Node`] is static HTML fragments (`statics`, sent once as `"s"`) interleaved with
 //! dynamic [`Slot`]s (sent as `"0"`, `"1"`, …). A [`Range`] is the output of an
-//! `{{#each}}` block: one set of item statics shared by every [`Item`].
+//! `{{#each}}` block: one set of item statics shared by every [`Item`]. Items are
+//! reference-counted so that renders can share unchanged items (cloning a range clones
+//! pointers, and the diff skips items that are the same allocation).
 //!
 //! This module owns the data types, HTML reconstruction ([`Node::to_html`]), full-tree
 //! JSON encoding ([`json`]) and the minimal diff between two trees ([`diff`]). It knows
@@ -11,6 +13,7 @@
 pub mod diff;
 pub mod json;
 
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// Static HTML fragments of a node or range item; shared between renders so that
@@ -23,7 +26,7 @@ pub fn same_statics(a: &Statics, b: &Statics) -> bool {
 }
 
 /// One dynamic position of a node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Slot {
     /// Already-escaped HTML text, inserted verbatim by the client.
     Text(String),
@@ -34,7 +37,7 @@ pub enum Slot {
 }
 
 /// A static/dynamic node: `statics.len() == slots.len() + 1`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
     /// `"s"` on the wire.
     pub statics: Statics,
@@ -43,12 +46,13 @@ pub struct Node {
 }
 
 /// A list of items sharing one set of statics (`"d"` on the wire).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Range {
     /// Item statics: every item has `statics.len() - 1` slots.
     pub statics: Statics,
-    /// The items, in order.
-    pub items: Vec<Item>,
+    /// The items, in order. An item shared with an earlier tree (the same `Arc`) is
+    /// known to be unchanged.
+    pub items: Vec<Arc<Item>>,
     /// Keyed ranges: the item slot that holds the key (the slot right after a static
     /// ending in `data-key="` or `data-lvt-key="`), sent as `"m": {"idKey": "<slot>"}`.
     /// `None`: positional keys, sent as `"_k"` on every item.
@@ -56,7 +60,7 @@ pub struct Range {
 }
 
 /// One item of a [`Range`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// The item key: the text of `key_slot` for keyed ranges, else the item's position
     /// (`"0"`, `"1"`, …). Unique within the range.
@@ -102,7 +106,7 @@ impl Slot {
     }
 }
 
-fn write_interleaved(statics: &Statics, slots: &[Slot], out: &mut String) {
+pub(crate) fn write_interleaved(statics: &Statics, slots: &[Slot], out: &mut String) {
     for (i, s) in statics.iter().enumerate() {
         out.push_str(s);
         if let Some(slot) = slots.get(i) {
@@ -110,3 +114,36 @@ fn write_interleaved(statics: &Statics, slots: &[Slot], out: &mut String) {
         }
     }
 }
+
+/// FxHash-style hasher for short keys: the range diff and the range builder hash every
+/// key of a list.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(SEED);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(SEED);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`KeyHasher`]s.
+pub(crate) type KeyHashBuilder = BuildHasherDefault<KeyHasher>;

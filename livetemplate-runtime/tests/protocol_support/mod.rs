@@ -301,3 +301,93 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) {
     }
     panic!("condition not reached");
 }
+
+/// One row of [`Rows`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RowItem {
+    pub id: String,
+    pub name: String,
+}
+
+/// A keyed list's state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Rows {
+    pub rows: Vec<RowItem>,
+}
+
+impl LiveState for Rows {
+    const PERSISTED: &'static [&'static str] = &[];
+    fn save_persisted(&self) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        Ok(None)
+    }
+    fn restore_persisted(&mut self, _bytes: &[u8]) -> Result<(), serde_json::Error> {
+        Ok(())
+    }
+}
+
+/// A keyed list: `add` (`id`, `name`), `rename` (`id`, `name`), `remove` (`id`),
+/// `reverse`; `fail` errors without changing the list.
+#[derive(Default)]
+pub struct List;
+
+impl Rows {
+    /// Apply one of [`List`]'s actions (also used by tests to follow the state).
+    pub fn apply(&mut self, action: &str, id: &str, name: &str) -> Result<(), Error> {
+        match action {
+            "add" => self.rows.push(RowItem {
+                id: id.into(),
+                name: name.into(),
+            }),
+            "rename" => {
+                if let Some(r) = self.rows.iter_mut().find(|r| r.id == id) {
+                    r.name = name.into();
+                }
+            }
+            "remove" => self.rows.retain(|r| r.id != id),
+            "reverse" => self.rows.reverse(),
+            _ => return Err(Error::msg("no such row")),
+        }
+        Ok(())
+    }
+}
+
+impl Controller for List {
+    type State = Rows;
+    const ACTIONS: &'static [ActionSpec] = &[
+        spec("add", &["add"], ActionKind::Client),
+        spec("rename", &["rename"], ActionKind::Client),
+        spec("remove", &["remove"], ActionKind::Client),
+        spec("reverse", &["reverse"], ActionKind::Client),
+        spec("fail", &["fail"], ActionKind::Client),
+    ];
+    const HAS_CHANGE: bool = false;
+
+    fn dispatch<'a>(
+        &'a self,
+        index: usize,
+        state: &'a mut Rows,
+        ctx: &'a mut Context,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let action = Self::ACTIONS[index].name;
+            let id = ctx.get_str("id").unwrap_or_default();
+            let name = ctx.get_str("name").unwrap_or_default();
+            state.apply(action, &id, &name)
+        })
+    }
+}
+
+/// The list template: a keyed range, then the general error.
+pub const LIST_TEMPLATE: &str = r#"<ul>{{#each rows}}<li data-key="{{id}}">{{name}}</li>{{/each}}</ul><p>{{lvt.errors._general}}</p>"#;
+
+pub fn list_template() -> Template {
+    Template::builder("list", LIST_TEMPLATE)
+        .build()
+        .expect("template")
+}
+
+pub fn list() -> LiveHandler<List> {
+    LiveHandler::new(List, list_template())
+        .title("List")
+        .rate_limit(1000.0, 1000)
+}
