@@ -373,6 +373,16 @@ async fn a_client_that_does_not_read_is_disconnected() {
 /// exactly the diffs between plain renders of the states.
 #[tokio::test]
 async fn list_updates_are_the_diffs_of_plain_renders() {
+    list_updates_match_plain_renders(list()).await;
+}
+
+/// The same without the render cache.
+#[tokio::test]
+async fn list_updates_without_the_render_cache_are_the_same_diffs() {
+    list_updates_match_plain_renders(list().render_cache(false)).await;
+}
+
+async fn list_updates_match_plain_renders(handler: LiveHandler<List>) {
     use livetemplate_runtime::tree::diff::diff;
 
     let template = list_template();
@@ -385,7 +395,7 @@ async fn list_updates_are_the_diffs_of_plain_renders() {
         data["lvt"] = serde_json::json!({"errors": errors, "flash": {}});
         template.render(&data).expect("renders")
     };
-    let addr = start(list()).await;
+    let addr = start(handler).await;
     let mut ws = connect(addr, "/", "").await;
     let first = recv(&mut ws).await;
     assert!(first.starts_with(r#"{"tree":{"s":["<ul>","</ul><p>","</p>"],"0":"#));

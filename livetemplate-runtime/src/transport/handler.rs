@@ -123,6 +123,19 @@ impl<C: Controller> LiveHandler<C> {
         self
     }
 
+    /// Keep a render cache per WebSocket connection (default on). For templates whose
+    /// `{{#each}}` items can be reused, each connection then holds a copy of its
+    /// template data and its rendered items, and an update renders only the items whose
+    /// data changed: one changed row of a 1,000-row table costs ~0.1 ms instead of ~2 ms,
+    /// but the connection holds about 5× the memory of its last tree (~1.8 MB instead of
+    /// ~0.4 MB for such a table). Turn it off for pages with big lists and very many
+    /// viewers where memory matters more than update time. Templates without reusable
+    /// items keep no cache either way.
+    pub fn render_cache(mut self, enabled: bool) -> Self {
+        self.shared_mut().options.render_cache = enabled;
+        self
+    }
+
     /// Origins allowed to open the WebSocket and POST (exact match, `"*"` allows all).
     /// Default: same origin only. Requests without an `Origin` header are allowed.
     pub fn allowed_origins<I, S>(mut self, origins: I) -> Self

@@ -360,7 +360,7 @@ impl<C: Controller> Page<C> {
     /// page's render cache when the template reuses `{{#each}}` items (the template data
     /// is then updated in place, and unchanged items are not rendered again).
     pub(crate) fn render_live(&mut self, shared: &Shared<C>) -> Result<Node, RenderFailure> {
-        if !shared.template.reuses_items() {
+        if !shared.options.render_cache || !shared.template.reuses_items() {
             return self.render(shared);
         }
         let data = LiveData {

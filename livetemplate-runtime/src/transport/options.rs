@@ -112,6 +112,7 @@ pub(crate) struct Options {
     pub(crate) loading_indicator: bool,
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) persistence: Persistence,
+    pub(crate) render_cache: bool,
 }
 
 impl Default for Options {
@@ -128,6 +129,7 @@ impl Default for Options {
             rate_limit: RateLimit::from_env(),
             assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
             loading_indicator: true,
+            render_cache: true,
             authenticator: None,
             persistence: Persistence::default(),
         }
