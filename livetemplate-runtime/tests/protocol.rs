@@ -432,3 +432,27 @@ async fn list_updates_match_plain_renders(handler: LiveHandler<List>) {
         "the list went through its edits"
     );
 }
+
+/// Over the connection limit an upgrade gets 503 (and the page still loads); a closed
+/// connection makes room again.
+#[tokio::test]
+async fn upgrades_over_the_connection_limit_get_503() {
+    let handler = counter().max_connections(1);
+    let registry = handler.registry().clone();
+    let addr = start(handler).await;
+    let mut first = connect(addr, "/", "").await;
+    recv(&mut first).await;
+    match try_connect(addr, "/", &[]).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 503);
+        }
+        other => panic!("expected 503, got {:?}", other.map(|_| "a socket")),
+    }
+    let page = request(addr, "GET", "/", &[("Accept", "text/html")], "").await;
+    assert_eq!(page.status, 200, "{page:?}");
+
+    first.close(None).await.expect("close");
+    eventually(|| registry.running_tasks() == 0).await;
+    let mut again = connect(addr, "/", "").await;
+    assert!(recv(&mut again).await.starts_with(r#"{"tree":{"s":"#));
+}

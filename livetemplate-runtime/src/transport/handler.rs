@@ -156,6 +156,15 @@ impl<C: Controller> LiveHandler<C> {
         self
     }
 
+    /// Live WebSocket connections this handler keeps at most (default: no limit). An
+    /// upgrade over the limit is answered `503` and logged; the page itself still loads
+    /// (and the browser client retries its WebSocket later). Counts connections until
+    /// their disconnect hook has run.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.shared_mut().options.max_connections = connections;
+        self
+    }
+
     /// Messages a connection may have waiting to be written (default 32). A client that
     /// falls this far behind is disconnected.
     pub fn send_queue(mut self, messages: usize) -> Self {

@@ -113,6 +113,7 @@ pub(crate) struct Options {
     pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
     pub(crate) persistence: Persistence,
     pub(crate) render_cache: bool,
+    pub(crate) max_connections: usize,
 }
 
 impl Default for Options {
@@ -130,6 +131,7 @@ impl Default for Options {
             assets: ClientAssets::at(DEFAULT_CLIENT_BASE_URL),
             loading_indicator: true,
             render_cache: true,
+            max_connections: usize::MAX,
             authenticator: None,
             persistence: Persistence::default(),
         }

@@ -173,9 +173,10 @@ impl Registry {
         self.tasks.count()
     }
 
-    /// Count a connection task until the guard is dropped.
-    pub(crate) fn track_task(&self) -> Guard {
-        self.tasks.track()
+    /// Count a connection task until the guard is dropped, unless `max` tasks run
+    /// already.
+    pub(crate) fn try_track_task(&self, max: usize) -> Option<Guard> {
+        self.tasks.try_track(max)
     }
 
     /// Resolves once [`close_all`](Self::close_all) has been called.

@@ -24,6 +24,20 @@ impl Tracker {
         Guard(self.0.clone())
     }
 
+    /// Count one more task unless `max` are counted already (atomic: concurrent calls
+    /// never exceed `max`).
+    pub(crate) fn try_track(&self, max: usize) -> Option<Guard> {
+        let admitted = self.0.send_if_modified(|n| {
+            if *n < max {
+                *n += 1;
+                true
+            } else {
+                false
+            }
+        });
+        admitted.then(|| Guard(self.0.clone()))
+    }
+
     /// Tasks currently counted.
     pub(crate) fn count(&self) -> usize {
         *self.0.borrow()
@@ -68,5 +82,16 @@ mod tests {
             .expect("idle once both guards are gone")
             .expect("task ran");
         assert_eq!(tracker.count(), 0);
+    }
+
+    #[test]
+    fn try_track_stops_at_the_limit() {
+        let tracker = Tracker::default();
+        let a = tracker.try_track(2).expect("first");
+        let _b = tracker.try_track(2).expect("second");
+        assert!(tracker.try_track(2).is_none(), "a third is over the limit");
+        assert_eq!(tracker.count(), 2);
+        drop(a);
+        assert!(tracker.try_track(2).is_some(), "room again");
     }
 }

@@ -12,6 +12,7 @@
 //! | binary frame | close `1003` (unsupported data): the client only sends text |
 //! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"}}}`; message dropped |
 //! | a client that does not read (send queue full) | connection dropped |
+//! | over [`LiveHandler::max_connections`](super::LiveHandler::max_connections) | `503` before the upgrade |
 //! | the server shuts down ([`Registry::close_all`](super::Registry::close_all)) | close `1001` (going away); the client reconnects; upgrades answered `503` meanwhile |
 //! | foreign `Origin` | `403` before the upgrade |
 //! | `ctx.subscribe` refused (policy, someone else's `lvt:` topic, malformed topic) | `{"type":"error","code":"topic_forbidden"` (or `"topic_invalid"`)`,"topic":"…"}` before the reply; connection kept, even when mount returns the error |
@@ -139,7 +140,13 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     if let Some(c) = &who.set_cookie {
         super::http::add_cookie(&mut resp, c);
     }
-    let task = shared.registry.track_task();
+    let Some(task) = shared.registry.try_track_task(opts.max_connections) else {
+        tracing::warn!(
+            max = opts.max_connections,
+            "WebSocket refused: connection limit reached"
+        );
+        return text(StatusCode::SERVICE_UNAVAILABLE, "too many connections");
+    };
     tokio::spawn(async move {
         let _task = task;
         match on_upgrade.await {
