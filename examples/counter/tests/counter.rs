@@ -92,3 +92,59 @@ async fn counter_example_serves_live_and_no_js() {
         "{post}"
     );
 }
+
+/// SIGTERM (what process managers send) shuts the example down gracefully: its live
+/// WebSocket is closed with 1001 (going away, so the browser reconnects elsewhere) and the
+/// process exits successfully.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_closes_sockets_with_going_away_and_exits_cleanly() {
+    use std::time::Duration;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_counter"))
+        .env("PORT", "0")
+        .env_remove("LT_CLIENT_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the example");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .await
+        .expect("banner");
+    let addr = line
+        .trim()
+        .strip_prefix("counter: http://")
+        .expect("address banner")
+        .to_string();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .expect("ws");
+    let first = ws.next().await.expect("frame").expect("ok");
+    assert!(first.is_text(), "{first:?}");
+
+    let pid = child.id().expect("running").to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(status.success());
+
+    let closed = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a close frame in time");
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the process exits in time")
+        .expect("wait");
+    assert!(exit.success(), "{exit:?}");
+}
