@@ -187,12 +187,13 @@ pub fn replicate(app: App, redis: Option<&Redis>) -> Result<App, BoxError> {
 ///
 /// # Errors
 ///
-/// The port cannot be bound.
+/// The port cannot be bound, or the signal handlers cannot be installed.
 pub async fn serve(name: &str, config: &Config, app: App) -> Result<(), BoxError> {
     let port = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080u16);
+    let stop = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("{name}: http://{}", listener.local_addr()?);
     match &config.redis_url {
@@ -202,33 +203,35 @@ pub async fn serve(name: &str, config: &Config, app: App) -> Result<(), BoxError
         ),
         None => eprintln!("{name}: single instance, state in memory"),
     }
-    livetemplate::serve_with_shutdown(listener, app, shutdown_signal()).await?;
+    livetemplate::serve_with_shutdown(listener, app, stop).await?;
     eprintln!("{name}: stopped");
     Ok(())
 }
 
-/// Resolves on Ctrl-C or, on Unix, `SIGTERM` (what process managers send).
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on Ctrl-C (`SIGINT`) or `SIGTERM` (what process managers send). The
+/// handlers are installed here, before the server announces itself, so a signal that
+/// comes early is never the default "terminate at once".
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+    })
 }
 
 /// The `main` of an example: logs, configuration from the process, `build`, serve.

@@ -293,7 +293,9 @@ pub async fn serve_with_shutdown(
     let connections = Tracker::default();
     let mut signal = std::pin::pin!(signal);
     loop {
+        // The signal first: a steady stream of connections must not hide it.
         let accepted = tokio::select! {
+            biased;
             () = &mut signal => break,
             accepted = listener.accept() => accepted,
         };
