@@ -259,10 +259,27 @@ async fn rate_limit_replies_with_rate_limit_error() {
     assert!(call(&mut ws, r#"{"action":"increment","data":{}}"#)
         .await
         .contains(r#""0":"1""#));
+    // The refused action is echoed (the client reports it in its lifecycle events) ...
     assert_eq!(
         call(&mut ws, r#"{"action":"increment","data":{}}"#).await,
-        r#"{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"Too many requests. Please slow down."}}}"#
+        r#"{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"Too many requests. Please slow down."},"action":"increment"}}"#
     );
+    // ... a form submitted by its button resolves to the button's name ...
+    assert_eq!(
+        call(
+            &mut ws,
+            r#"{"action":"","data":{},"submitter":"decrement"}"#
+        )
+        .await,
+        r#"{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"Too many requests. Please slow down."},"action":"decrement"}}"#
+    );
+    // ... and pings and unreadable messages get the bare reply; nothing ran.
+    for text in [r#"{"action":"__ping__"}"#, "not json"] {
+        assert_eq!(
+            call(&mut ws, text).await,
+            r#"{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"Too many requests. Please slow down."}}}"#
+        );
+    }
 }
 
 #[tokio::test]

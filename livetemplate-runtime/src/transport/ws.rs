@@ -10,7 +10,7 @@
 //! | unknown action, or an internal action named by the client | the action fails with `_general` = `unknown action "x"` (rendered, `success:false`, `meta.action` echoed); warning logged |
 //! | frame or message over the size limit | close `1009` (message too big) |
 //! | binary frame | close `1003` (unsupported data): the client only sends text |
-//! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"}}}`; message dropped |
+//! | over the rate limit | `{"tree":{},"meta":{"success":false,"errors":{"_rate_limit":"…"},"action":"…"}}` (`action` echoed when the message names one); message dropped |
 //! | a client that does not read (send queue full) | connection dropped |
 //! | over [`LiveHandler::max_connections`](super::LiveHandler::max_connections) | `503` before the upgrade |
 //! | the server shuts down ([`Registry::close_all`](super::Registry::close_all)) | close `1001` (going away); the client reconnects; upgrades answered `503` meanwhile |
@@ -453,7 +453,18 @@ async fn on_text<C: Controller>(
     text: &str,
 ) -> Result<(), End> {
     if !bucket.take() {
-        return outbox.send(error_message("_rate_limit", RATE_LIMIT_MESSAGE, None));
+        // Echo the action (decision 6): the client passes `meta.action` on in its
+        // `lvt:error`/`lvt:done`/`lvt:updated` events, so handlers scoped to an action
+        // learn that theirs was refused. Pings and unreadable messages get the bare reply.
+        let action = parse_message(text, shared.options.max_message_size)
+            .ok()
+            .map(|m| m.action)
+            .filter(|a| !a.starts_with("__"));
+        return outbox.send(error_message(
+            "_rate_limit",
+            RATE_LIMIT_MESSAGE,
+            action.as_deref(),
+        ));
     }
     let msg = match parse_message(text, shared.options.max_message_size) {
         Ok(m) => m,
