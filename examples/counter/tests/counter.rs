@@ -15,12 +15,14 @@ async fn http(addr: &str, request: &str) -> String {
     out
 }
 
-#[tokio::test]
-async fn counter_example_serves_live_and_no_js() {
+/// The example binary on a free port (killed when the child is dropped), and its
+/// address from the banner `counter: http://<addr>`.
+async fn start_example() -> (tokio::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_counter"))
         .env("PORT", "0")
         .env_remove("LT_CLIENT_DIR")
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("start the example");
@@ -35,6 +37,12 @@ async fn counter_example_serves_live_and_no_js() {
         .strip_prefix("counter: http://")
         .expect("address banner")
         .to_string();
+    (child, addr)
+}
+
+#[tokio::test]
+async fn counter_example_serves_live_and_no_js() {
+    let (_child, addr) = start_example().await;
 
     let page = http(
         &addr,
@@ -102,25 +110,7 @@ async fn sigterm_closes_sockets_with_going_away_and_exits_cleanly() {
     use std::time::Duration;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_counter"))
-        .env("PORT", "0")
-        .env_remove("LT_CLIENT_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the example");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .await
-        .expect("banner");
-    let addr = line
-        .trim()
-        .strip_prefix("counter: http://")
-        .expect("address banner")
-        .to_string();
+    let (mut child, addr) = start_example().await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
         .await
         .expect("ws");

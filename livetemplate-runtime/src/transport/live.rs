@@ -582,49 +582,32 @@ impl serde::Serializer for ShapeProbe {
     }
 }
 
-impl serde::ser::SerializeSeq for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
+/// `Ignore` as the serializer of a compound value whose parts take `($($part),*)`.
+macro_rules! ignore_parts {
+    ($($trait:ident :: $method:ident($($part:ty),*)),* $(,)?) => {
+        $(
+            impl serde::ser::$trait for Ignore {
+                type Ok = bool;
+                type Error = serde_json::Error;
+                fn $method<T: Serialize + ?Sized>(&mut self, $(_: $part,)* _: &T) -> Result<(), Self::Error> {
+                    Ok(())
+                }
+                fn end(self) -> Probed {
+                    Ok(self.0)
+                }
+            }
+        )*
+    };
 }
 
-impl serde::ser::SerializeTuple for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
-}
-
-impl serde::ser::SerializeTupleStruct for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
-}
-
-impl serde::ser::SerializeTupleVariant for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
-}
+ignore_parts!(
+    SerializeSeq::serialize_element(),
+    SerializeTuple::serialize_element(),
+    SerializeTupleStruct::serialize_field(),
+    SerializeTupleVariant::serialize_field(),
+    SerializeStruct::serialize_field(&'static str),
+    SerializeStructVariant::serialize_field(&'static str),
+);
 
 impl serde::ser::SerializeMap for Ignore {
     type Ok = bool;
@@ -633,36 +616,6 @@ impl serde::ser::SerializeMap for Ignore {
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, _: &T) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
-}
-
-impl serde::ser::SerializeStruct for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    fn end(self) -> Probed {
-        Ok(self.0)
-    }
-}
-
-impl serde::ser::SerializeStructVariant for Ignore {
-    type Ok = bool;
-    type Error = serde_json::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), Self::Error> {
         Ok(())
     }
     fn end(self) -> Probed {

@@ -397,23 +397,22 @@ async fn run<C, S>(
         }
     };
 
-    // Say goodbye within a bounded time: what is queued, then the close handshake.
-    let goodbye = async {
-        if let End::Close(code, reason) = &end {
-            outbox.queue.push_back(Message::Close(Some(CloseFrame {
-                code: *code,
-                reason: (*reason).into(),
-            })));
-            outbox.unflushed = true;
-        }
-        if outbox.drain(&mut sink).await.is_ok() {
-            let _ = sink.close().await;
-        }
-    };
+    // Say goodbye within a bounded time: what is queued, then the close handshake. A
+    // client that does not read is dropped without ceremony.
+    if let End::Close(code, reason) = end {
+        outbox.queue.push_back(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })));
+        outbox.unflushed = true;
+    }
     if !matches!(end, End::Slow) {
+        let goodbye = async {
+            if outbox.drain(&mut sink).await.is_ok() {
+                let _ = sink.close().await;
+            }
+        };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), goodbye).await;
-    } else {
-        drop(goodbye);
     }
     drop(sink);
     drop(stream);
