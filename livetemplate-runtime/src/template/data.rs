@@ -169,11 +169,7 @@ pub(crate) fn update<T: Serialize + ?Sized>(
 ) -> Result<bool, Error> {
     let mut log = Log::new();
     let mut keys = Keys::default();
-    let result = value.serialize(InPlace {
-        dst,
-        log: &mut log,
-        keys: &mut keys,
-    });
+    let result = write(dst, value, &mut log, &mut keys);
     if result.is_err() {
         changes.forget();
     }
@@ -267,6 +263,8 @@ struct Keys {
     spans: Vec<(usize, usize)>,
     /// Struct field names.
     names: Vec<&'static str>,
+    /// What the struct written last left to do to its object's keys (see [`write`]).
+    fixup: Option<Box<Fixup>>,
 }
 
 impl Keys {
@@ -537,11 +535,7 @@ impl<'a> ser::Serializer for InPlace<'a> {
         let (inner, wrapper_changed) = self.variant(variant);
         let InPlace { dst, log, keys } = inner;
         let mark = log.len();
-        let changed = value.serialize(InPlace {
-            dst,
-            log: &mut *log,
-            keys,
-        })?;
+        let changed = write(dst, value, log, keys)?;
         below_variant(log, mark, variant);
         Ok(changed || wrapper_changed)
     }
@@ -589,7 +583,7 @@ impl<'a> ser::Serializer for InPlace<'a> {
             let builder = serde_json::value::Serializer.serialize_struct(name, len)?;
             return Ok(StructInPlace::Delegated(builder, self));
         }
-        Ok(StructInPlace::Object(FieldsInPlace::new(self.object())))
+        Ok(StructInPlace::Object(FieldsInPlace::new(self, None)))
     }
 
     fn serialize_struct_variant(
@@ -602,7 +596,7 @@ impl<'a> ser::Serializer for InPlace<'a> {
         let (inner, changed) = self.variant(variant);
         let mark = inner.log.len();
         Ok(VariantInPlace {
-            inner: FieldsInPlace::new(inner.object()),
+            inner: FieldsInPlace::new(inner, Some(variant)),
             variant,
             mark,
             changed,
@@ -627,12 +621,10 @@ impl<'a> SeqInPlace<'a> {
         let i = self.at;
         if let Some(dst) = self.arr.get_mut(i) {
             let mark = self.log.len();
-            let changed = value.serialize(InPlace {
-                dst,
-                log: &mut *self.log,
-                keys: &mut *self.keys,
-            })?;
-            prefix(self.log, mark, || i.to_string());
+            let changed = write(dst, value, self.log, self.keys)?;
+            if self.log.len() > mark {
+                prefix(self.log, mark, || i.to_string());
+            }
             if changed {
                 self.changed.push(i);
             }
@@ -757,11 +749,7 @@ impl<'a> MapInPlace<'a> {
         match existing {
             Some(dst) => {
                 self.found += 1;
-                let changed = value.serialize(InPlace {
-                    dst,
-                    log: &mut *self.log,
-                    keys: &mut *self.keys,
-                })?;
+                let changed = write(dst, value, self.log, self.keys)?;
                 self.changed |= changed;
                 let keys = &*self.keys;
                 prefix(self.log, mark, || keys.get(span).to_owned());
@@ -927,99 +915,205 @@ impl ser::SerializeStruct for StructInPlace<'_> {
     }
 }
 
-/// Whether two of these names are equal.
-fn duplicate_names(names: &[&str]) -> bool {
-    if names.len() <= 16 {
-        for (i, a) in names.iter().enumerate() {
-            for b in &names[..i] {
-                if a.len() == b.len() && a == b {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-    let mut all = names.to_vec();
-    all.sort_unstable();
-    all.windows(2).any(|w| w[0] == w[1])
-}
-
 /// The fields of a struct, written in place into an object.
+///
+/// Fields are matched to the object's entries by walking the entries once, in the map's
+/// order, instead of looking each field up: a struct whose fields come in key order
+/// costs one comparison per field, and one in another order a short search among the
+/// entries passed over. When the keys must change (a field without a key, a key without
+/// a field, or an order to restore), the change is left in [`Keys::fixup`] for the
+/// caller, which holds the object again once the struct is written (see [`write`]).
 struct FieldsInPlace<'a> {
-    map: &'a mut Map<String, Value>,
+    /// The object's entries not reached yet.
+    entries: serde_json::map::IterMut<'a>,
+    /// Entries passed over and fields without a key (allocated when there is one).
+    detour: Option<Box<Detour<'a>>>,
     log: &'a mut Log,
     keys: &'a mut Keys,
-    old_len: usize,
     /// This struct's field names are `keys.names[names_start..]`.
     names_start: usize,
-    /// Fields written over an existing key.
-    found: usize,
+    /// Inside a struct variant: the variant (the object is `{variant: {…}}`).
+    variant: Option<&'static str>,
     changed: bool,
 }
 
 impl<'a> FieldsInPlace<'a> {
-    fn new(m: MapInPlace<'a>) -> Self {
-        FieldsInPlace {
-            names_start: m.keys.names.len(),
-            map: m.map,
-            log: m.log,
-            keys: m.keys,
-            old_len: m.old_len,
-            found: 0,
-            changed: m.changed,
+    fn new(dst: InPlace<'a>, variant: Option<&'static str>) -> Self {
+        let fresh = !dst.dst.is_object();
+        if fresh {
+            dst.log.push((Vec::new(), Entry::Replaced));
+            *dst.dst = Value::Object(Map::new());
         }
+        let map = match dst.dst {
+            Value::Object(m) => m,
+            _ => unreachable!("made an object above"),
+        };
+        FieldsInPlace {
+            entries: map.iter_mut(),
+            detour: None,
+            log: dst.log,
+            names_start: dst.keys.names.len(),
+            keys: dst.keys,
+            variant,
+            changed: fresh,
+        }
+    }
+
+    /// The entry for `key`, if the object has one not written yet.
+    fn take_entry(&mut self, key: &str) -> Option<&'a mut Value> {
+        if let Some(d) = &mut self.detour {
+            if let Some(i) = d.passed.iter().position(|(k, _)| k.as_str() == key) {
+                return Some(d.passed.swap_remove(i).1);
+            }
+        }
+        for (k, v) in self.entries.by_ref() {
+            if k.as_str() == key {
+                return Some(v);
+            }
+            let d = self.detour.get_or_insert_with(Default::default);
+            d.passed_any = true;
+            d.passed.push((k, v));
+        }
+        None
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
         self.keys.names.push(key);
+        let Some(dst) = self.take_entry(key) else {
+            let v = serde_json::to_value(value)?;
+            let d = self.detour.get_or_insert_with(Default::default);
+            d.inserts.push((key, v));
+            return Ok(());
+        };
         let mark = self.log.len();
-        match self.map.get_mut(key) {
-            Some(dst) => {
-                self.found += 1;
-                self.changed |= value.serialize(InPlace {
-                    dst,
-                    log: &mut *self.log,
-                    keys: &mut *self.keys,
-                })?;
-                prefix(self.log, mark, || key.to_owned());
-            }
-            None => {
-                let v = serde_json::to_value(value)?;
-                self.log.push((vec![key.to_owned()], Entry::Replaced));
-                self.map.insert(key.to_owned(), v);
-                self.changed = true;
-            }
+        self.changed |= write(dst, value, self.log, self.keys)?;
+        if self.log.len() > mark {
+            prefix(self.log, mark, || key.to_owned());
         }
         Ok(())
     }
 
+    /// Whether the object changed (so far: a fix-up may be left for the caller), and
+    /// the log.
     fn finish(self) -> (bool, &'a mut Log) {
         let FieldsInPlace {
-            map,
+            entries,
+            detour,
             log,
             keys,
-            old_len,
             names_start,
-            found,
+            variant,
             changed,
         } = self;
-        let names = &keys.names[names_start..];
-        let retain = found != old_len || duplicate_names(names);
-        let changed = if retain || preserves_order() {
-            finish_object(
-                map,
-                log,
-                retain,
-                changed,
-                |k| names.contains(&k),
-                || names.iter().copied(),
-            )
-        } else {
-            changed
-        };
-        keys.names.truncate(names_start);
+        let leftover = entries.len() > 0;
+        match detour {
+            None if !leftover => keys.names.truncate(names_start),
+            detour => {
+                let Detour {
+                    passed,
+                    passed_any,
+                    inserts,
+                } = detour.map(|d| *d).unwrap_or_default();
+                let leftover = leftover || !passed.is_empty();
+                if leftover || !inserts.is_empty() || (passed_any && preserves_order()) {
+                    keys.fixup = Some(Box::new(Fixup {
+                        variant,
+                        names: keys.names.split_off(names_start),
+                        inserts,
+                        retain: leftover,
+                    }));
+                } else {
+                    keys.names.truncate(names_start);
+                }
+            }
+        }
         (changed, log)
     }
+}
+
+/// The unusual part of writing a struct in place (see [`FieldsInPlace`]).
+#[derive(Default)]
+struct Detour<'a> {
+    /// Entries passed over while looking for a field, not written yet.
+    passed: Vec<(&'a String, &'a mut Value)>,
+    /// An entry was passed over: the written order differs from the map's.
+    passed_any: bool,
+    /// Fields without a key: their values, to insert.
+    inserts: Vec<(&'static str, Value)>,
+}
+
+/// What a struct written in place leaves to do to its object's keys (see
+/// [`FieldsInPlace`]).
+struct Fixup {
+    /// Inside a struct variant: the variant (the object is `{variant: {…}}`).
+    variant: Option<&'static str>,
+    /// The fields written, in order.
+    names: Vec<&'static str>,
+    /// Fields without a key, in order (a later one of a name wins, as in `to_value`).
+    inserts: Vec<(&'static str, Value)>,
+    /// Some keys had no field: remove them.
+    retain: bool,
+}
+
+impl Fixup {
+    /// Apply to the value the struct was written into. Returns whether it changed.
+    #[cold]
+    #[inline(never)]
+    fn apply(self, dst: &mut Value, log: &mut Log) -> bool {
+        let obj = match self.variant {
+            None => Some(dst),
+            Some(variant) => match dst {
+                Value::Object(m) => m.get_mut(variant),
+                _ => None,
+            },
+        };
+        let Some(Value::Object(map)) = obj else {
+            unreachable!("a struct is written into an object")
+        };
+        let mark = log.len();
+        let mut changed = false;
+        for (k, v) in self.inserts {
+            if map.get(k) != Some(&v) {
+                log.push((vec![k.to_owned()], Entry::Replaced));
+                map.insert(k.to_owned(), v);
+                changed = true;
+            }
+        }
+        let names = &self.names;
+        changed = finish_object(
+            map,
+            log,
+            self.retain,
+            changed,
+            |k| names.contains(&k),
+            || names.iter().copied(),
+        );
+        if let Some(variant) = self.variant {
+            below_variant(log, mark, variant);
+        }
+        changed
+    }
+}
+
+/// Write `value` into `dst` in place (then apply what its struct left to do to the
+/// keys, if any). Returns whether `dst` changed.
+fn write<T: Serialize + ?Sized>(
+    dst: &mut Value,
+    value: &T,
+    log: &mut Log,
+    keys: &mut Keys,
+) -> Result<bool, Error> {
+    let written = value.serialize(InPlace {
+        dst: &mut *dst,
+        log: &mut *log,
+        keys: &mut *keys,
+    });
+    let fixup = keys.fixup.take();
+    let changed = written?;
+    Ok(match fixup {
+        Some(f) => (*f).apply(dst, log) || changed,
+        None => changed,
+    })
 }
 
 /// The inside of a `{variant: …}` wrapper.
@@ -1386,6 +1480,75 @@ mod tests {
         assert!(changes.unchanged(&path(&["g"])).is_none());
     }
 
+    /// A struct whose fields are not in key order, some of them skipped when empty, and
+    /// a struct variant: its object's keys come and go between updates.
+    #[derive(Serialize, Debug, Clone)]
+    struct Shifting {
+        zeta: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        beta: Option<String>,
+        alpha: Vec<Shifting>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mid: Option<Variant>,
+    }
+
+    #[derive(Serialize, Debug, Clone)]
+    enum Variant {
+        Pair {
+            y: u8,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            x: Option<bool>,
+        },
+        Other(u8),
+    }
+
+    /// A struct serializing a field name twice: the last value wins, as in `to_value`.
+    struct TwiceNamed(u8, u8);
+
+    impl Serialize for TwiceNamed {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut st = s.serialize_struct("TwiceNamed", 3)?;
+            ser::SerializeStruct::serialize_field(&mut st, "b", &self.0)?;
+            ser::SerializeStruct::serialize_field(&mut st, "a", &self.0)?;
+            ser::SerializeStruct::serialize_field(&mut st, "b", &self.1)?;
+            ser::SerializeStruct::end(st)
+        }
+    }
+
+    fn shifting() -> impl Strategy<Value = Shifting> {
+        let variant = prop_oneof![
+            (0u8..2, prop::option::of(any::<bool>())).prop_map(|(y, x)| Variant::Pair { y, x }),
+            (0u8..2).prop_map(Variant::Other),
+        ];
+        let leaf = (
+            0u8..2,
+            prop::option::of(prop::sample::select(vec!["", "b"])),
+            prop::option::of(variant),
+        )
+            .prop_map(|(zeta, beta, mid)| Shifting {
+                zeta,
+                beta: beta.map(str::to_owned),
+                alpha: Vec::new(),
+                mid,
+            });
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            (inner.clone(), prop::collection::vec(inner, 0..3)).prop_map(|(mut s, alpha)| {
+                s.alpha = alpha;
+                s
+            })
+        })
+    }
+
+    #[test]
+    fn struct_fields_out_of_key_order_and_repeated() {
+        let from = json!({"a": 1, "b": 2, "c": 3});
+        check(&from, &TwiceNamed(1, 2));
+        check(&from, &TwiceNamed(2, 2));
+        check(&json!({"a": 2, "b": 2}), &TwiceNamed(2, 2));
+        check(&json!({"b": 2, "a": 2}), &TwiceNamed(1, 2));
+        check(&Value::Null, &TwiceNamed(1, 2));
+    }
+
     /// Small values, so that random pairs share paths.
     fn value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -1448,6 +1611,16 @@ mod tests {
             let changed = assign(&mut v, &to, &mut Changes::default());
             prop_assert_eq!(&v, &to);
             prop_assert_eq!(changed, from != to);
+        }
+
+        /// Typed structs whose keys come and go, from each other and from any value.
+        #[test]
+        fn structs_update_to_their_target(a in shifting(), b in shifting(), from in value()) {
+            let a_value = serde_json::to_value(&a).expect("serializes");
+            check(&a_value, &b);
+            check(&from, &b);
+            check(&json!([a_value]), std::slice::from_ref(&b));
+            check(&json!({"v": 1}), &Variant::Pair { y: 1, x: Some(true) });
         }
 
         /// Whatever the updates in between, an element reported unchanged holds the
