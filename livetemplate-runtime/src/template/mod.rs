@@ -46,7 +46,10 @@
 //! The data is kept up to date in place ([`RenderCache::update_data`] writes a
 //! `Serialize` value into it without building a new `Value`), which also records which
 //! array elements changed: items of an unchanged element are then reused without
-//! comparing their data.
+//! comparing their data. For the lists at the top of the data (not inside other lists)
+//! it also keeps a compact code of each element's serialization (about 30 bytes plus the
+//! text of its strings): an element that serializes to its code is skipped without
+//! looking at its fields in the data. Lists are coded from their second update on.
 //!
 //! Items are reused for `{{#each}}` bodies, in the template itself (not in partials),
 //! that read only their item (no `../`, `@root`, `@index`, `@first`, `@last`, `@key`,
@@ -83,6 +86,7 @@
 //! assert_eq!(node.to_html(), "<p>Count: 3</p>");
 //! ```
 
+mod code;
 mod compile;
 mod data;
 mod error;
@@ -104,7 +108,7 @@ use crate::tree::Slot;
 
 pub use error::{Location, RenderError, TemplateError};
 
-use data::Changes;
+use data::{Changes, Codes};
 use marker::{Mode, Scratch, StateGuard};
 use parse::StaticsCache;
 use range::Site;
@@ -149,6 +153,8 @@ pub struct RenderCache {
     ctx: Option<handlebars::Context>,
     /// Where the data changed since the last render.
     changes: Changes,
+    /// Codes of the top-level lists' elements (see `data`).
+    codes: Codes,
     /// Number of renders so far.
     renders: u64,
 }
@@ -177,6 +183,7 @@ impl RenderCache {
     /// unchanged items are reused without comparing their data.
     pub fn data_mut(&mut self) -> &mut Value {
         self.changes.forget();
+        self.codes.clear();
         self.ctx
             .get_or_insert_with(handlebars::Context::null)
             .data_mut()
@@ -196,7 +203,7 @@ impl RenderCache {
         value: &T,
     ) -> Result<(), serde_json::Error> {
         let ctx = self.ctx.get_or_insert_with(handlebars::Context::null);
-        data::update(ctx.data_mut(), value, &mut self.changes).map(|_| ())
+        data::update(ctx.data_mut(), value, &mut self.changes, &mut self.codes).map(|_| ())
     }
 }
 
@@ -319,9 +326,11 @@ impl Template {
         match cache.ctx.as_mut() {
             Some(ctx) => {
                 data::assign(ctx.data_mut(), data, &mut cache.changes);
+                cache.codes.clear();
             }
             None => {
                 cache.changes.forget();
+                cache.codes.clear();
                 cache.ctx = Some(handlebars::Context::from(data.clone()));
             }
         }
