@@ -14,7 +14,7 @@ use super::error::{Location, TemplateError};
 use super::marker::{self, find_reserved};
 
 /// Helpers registered by `Handlebars::new()` (without optional crate features).
-const BUILTIN_HELPERS: &[&str] = &[
+pub(crate) const BUILTIN_HELPERS: &[&str] = &[
     "if", "unless", "each", "with", "lookup", "raw", "log", "eq", "ne", "gt", "gte", "lt", "lte",
     "and", "or", "not", "len",
 ];

@@ -91,6 +91,7 @@ mod code;
 mod compile;
 mod data;
 mod error;
+mod flat;
 mod marker;
 mod parse;
 mod range;
@@ -135,6 +136,8 @@ struct Inner {
     ids: u32,
     /// Whether some `{{#each}}` items may be reused by [`Template::render_cached`].
     cacheable: bool,
+    /// The plan of a flat template (rendered without handlebars, see `flat`).
+    flat: Option<flat::Flat>,
 }
 
 static NEXT_TEMPLATE_ID: AtomicU64 = AtomicU64::new(1);
@@ -298,6 +301,27 @@ impl Template {
     /// not exist, …), when partials nest too deep, or when unescaped output contains
     /// reserved code points.
     pub fn render(&self, data: &Value) -> Result<Node, RenderError> {
+        if let Some(node) = self
+            .inner
+            .flat
+            .as_ref()
+            .and_then(|f| f.render(data, &self.inner.cache))
+        {
+            return Ok(node);
+        }
+        self.render_instrumented(data)
+    }
+
+    /// Whether this template renders without handlebars (text and plain values only).
+    #[doc(hidden)]
+    pub fn renders_directly(&self) -> bool {
+        self.inner.flat.is_some()
+    }
+
+    /// [`Template::render`] through handlebars and the instrumented output, even for a
+    /// template that renders without (the tests compare the two).
+    #[doc(hidden)]
+    pub fn render_instrumented(&self, data: &Value) -> Result<Node, RenderError> {
         let out = self.render_mode(data, Mode::Tree)?;
         parse::parse(&out, &self.inner.cache, &self.inner.name)
     }
@@ -492,7 +516,11 @@ impl TemplateBuilder {
             compile::Structural::new(&helper_names),
             cacheable.then(|| compile::Purity::new(&helper_names, &partials)),
         );
-        inst.instrument(&mut root);
+        let mut known_helpers: HashSet<&str> = compile::BUILTIN_HELPERS.iter().copied().collect();
+        known_helpers.extend(helper_names.iter().map(String::as_str));
+        known_helpers.insert(marker::HELPER_NAME);
+        let flat = flat::Flat::plan(&root, &known_helpers);
+        let root_id = inst.instrument(&mut root);
         inst.disable_caching();
         let cacheable = inst.cached_sites() > 0;
         for (_, t) in &mut partials {
@@ -500,6 +528,7 @@ impl TemplateBuilder {
         }
 
         let statics = Arc::new(StaticsCache::new(inst.ids()));
+        let flat = flat.map(|plan| plan.intern(&statics, root_id));
         let mut registry = Handlebars::new();
         registry.register_escape_fn(marker::escape);
         registry.register_helper(
@@ -527,6 +556,7 @@ impl TemplateBuilder {
                 id: NEXT_TEMPLATE_ID.fetch_add(1, Ordering::Relaxed),
                 ids: inst.ids(),
                 cacheable,
+                flat,
             }),
         })
     }

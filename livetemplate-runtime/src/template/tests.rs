@@ -1190,3 +1190,63 @@ fn key_slot_follows_fresh_items_among_reused_ones() {
         }
     }
 }
+
+/// Flat templates (text and plain values) render without handlebars; everything else,
+/// and every value the direct render cannot produce the same way, goes through it. The
+/// trees are the same either way, and so are the errors.
+#[test]
+fn flat_templates_render_directly_and_identically() {
+    struct Echo;
+    impl handlebars::HelperDef for Echo {}
+    let flat = [
+        "<p>{{count}}</p>",
+        "{{a.b}} and {{{a.b}}} {{! a comment }}{{a.list.1}}",
+        "no values at all",
+        "{{~a.b~}}  {{[a]}}.{{a/b}}",
+    ];
+    let not_flat = [
+        ("{{#if a}}x{{/if}}", None),
+        ("{{this}}", None),
+        ("{{@root.a}}", None),
+        ("{{../a}}", None),
+        ("{{len}}", None),
+        ("{{lookup a 'b'}}", None),
+        ("{{> p}}", None),
+        ("{{echo}}", Some("echo")),
+        ("{{a}}", Some("helperMissing")),
+    ];
+    let data = [
+        json!({}),
+        json!({"count": 1, "a": {"b": "<b>&\"'`=", "list": [1, true, null]}}),
+        json!({"a": {"b": "{{x}}", "list": "str"}}),
+        json!({"a": {"b": [1, [2, {"c": null}], 1.5], "list": {"1": "one"}}}),
+        json!({"a": {"b": "reserved \u{FDD0} char", "list": []}}),
+        json!({"a": [1, 2], "count": null}),
+        json!({"a": {"b": false}, "count": -0.0}),
+    ];
+    for source in flat {
+        let t = Template::builder("t", source)
+            .partial("p", "")
+            .build()
+            .expect("builds");
+        assert!(t.renders_directly(), "{source} is flat");
+        for d in &data {
+            match (t.render(d), t.render_instrumented(d)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{source} with {d}");
+                    assert!(Arc::ptr_eq(&a.statics, &b.statics), "{source}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{source} with {d}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+    for (source, helper) in not_flat {
+        let mut b = Template::builder("t", source).partial("p", "");
+        if let Some(name) = helper {
+            b = b.helper(name, Echo);
+        }
+        let t = b.build().expect("builds");
+        assert!(!t.renders_directly(), "{source} is not flat");
+    }
+}

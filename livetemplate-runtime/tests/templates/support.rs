@@ -524,6 +524,25 @@ pub fn compare(
     let expected = oracle.render(name, data);
     let tree = template.render(data);
     let html = template.render_html(data);
+    // Templates rendered without handlebars (flat ones) make the tree the instrumented
+    // render makes: the same statics (by pointer) and slots.
+    match (&tree, template.render_instrumented(data)) {
+        (Ok(t), Ok(i)) => {
+            if *t != i || !std::sync::Arc::ptr_eq(&t.statics, &i.statics) {
+                return Err(format!(
+                    "{name}: render differs from the instrumented render\n{t:?}\n{i:?}"
+                ));
+            }
+        }
+        (Err(_), Err(_)) => {}
+        (t, i) => {
+            return Err(format!(
+                "{name}: render {:?}, instrumented render {:?}",
+                t.as_ref().map(|_| "ok"),
+                i.map(|_| "ok")
+            ))
+        }
+    }
     match (expected, tree, html) {
         (Ok(expected), Ok(tree), Ok(html)) => {
             check_invariants(&tree).map_err(|e| format!("{name}: {e}"))?;
