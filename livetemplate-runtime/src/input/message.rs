@@ -1,5 +1,9 @@
 //! The JSON action message: WebSocket text frames and JSON POST bodies.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::error::InputError;
@@ -61,21 +65,21 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
             max: max_len,
         });
     }
-    let value: Value = serde_json::from_str(text).map_err(InputError::Json)?;
-    let Value::Object(mut object) = value else {
+    let Top(fields) = serde_json::from_str(text).map_err(InputError::Json)?;
+    let Some(fields) = fields else {
         return Err(InputError::NotAnObject);
     };
-    let action = match object.remove("action") {
+    let action = match fields.action {
         None => return Err(InputError::MissingAction),
         Some(Value::String(s)) => s,
         Some(_) => return Err(InputError::ActionNotString),
     };
-    let data = match object.remove("data") {
+    let data = match fields.data {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(_) => return Err(InputError::DataNotObject),
     };
-    let submitter = match object.remove("submitter") {
+    let submitter = match fields.submitter {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(s),
@@ -86,8 +90,114 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
         action,
         data,
         submitter,
-        extra: object,
+        extra: fields.extra,
     })
+}
+
+/// A message's top level, read in one pass (as a `Value` would be, the last of equal
+/// keys winning): the known keys as values, the others into `extra`; `None` when the
+/// JSON is not an object.
+struct Top(Option<TopFields>);
+
+#[derive(Default)]
+struct TopFields {
+    action: Option<Value>,
+    data: Option<Value>,
+    submitter: Option<Value>,
+    extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for Top {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+/// Any non-object JSON value: not a message (its inside is still checked as JSON).
+macro_rules! not_an_object {
+    ($($method:ident($ty:ty)),* $(,)?) => {
+        $(
+            fn $method<E: de::Error>(self, _: $ty) -> Result<Top, E> {
+                Ok(Top(None))
+            }
+        )*
+    };
+}
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut fields = TopFields::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let slot = match &*key {
+                "action" => &mut fields.action,
+                "data" => &mut fields.data,
+                "submitter" => &mut fields.submitter,
+                _ => {
+                    let value = map.next_value()?;
+                    fields.extra.insert(key.into_owned(), value);
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value()?);
+        }
+        Ok(Top(Some(fields)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
+        Ok(Top(None))
+    }
+
+    not_an_object!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_i128(i128),
+        visit_u128(u128),
+        visit_f64(f64),
+        visit_str(&str),
+    );
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
 }
 
 /// An empty action falls back to the submitter, then to `"submit"`.

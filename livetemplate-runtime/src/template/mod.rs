@@ -312,8 +312,9 @@ impl Template {
         self.render_instrumented(data)
     }
 
-    /// Whether this template renders without handlebars (text and plain values only).
-    #[doc(hidden)]
+    /// Whether this template renders without handlebars: its root holds only text,
+    /// comments and `{{path}}`/`{{{path}}}` values of plain paths (no helpers, blocks or
+    /// partials). Such a template renders straight from the data into the same tree.
     pub fn renders_directly(&self) -> bool {
         self.inner.flat.is_some()
     }

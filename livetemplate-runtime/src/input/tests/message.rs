@@ -158,3 +158,85 @@ fn is_redacted_recognises_both_spellings() {
     assert!(!is_redacted(&json!("redacted")));
     assert!(!is_redacted(&json!(1)));
 }
+
+/// What the message parser did before it read the top level in one pass: the whole JSON
+/// as a `Value`, then the known keys taken out of it. The one-pass reader must agree.
+fn reference(text: &str) -> Result<crate::input::ActionMessage, String> {
+    use serde_json::Value;
+    let value: Value = serde_json::from_str(text).map_err(|_| "json".to_owned())?;
+    let Value::Object(mut object) = value else {
+        return Err("not an object".into());
+    };
+    let action = match object.remove("action") {
+        None => return Err("missing action".into()),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err("action not a string".into()),
+    };
+    let data = match object.remove("data") {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err("data not an object".into()),
+    };
+    let submitter = match object.remove("submitter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err("submitter not a string".into()),
+    };
+    let action = crate::input::message::resolve_action_name(action, submitter.as_deref());
+    Ok(crate::input::ActionMessage {
+        action,
+        data,
+        submitter,
+        extra: object,
+    })
+}
+
+fn outcome(
+    r: Result<crate::input::ActionMessage, InputError>,
+) -> Result<crate::input::ActionMessage, String> {
+    r.map_err(|e| match e {
+        InputError::Json(_) => "json".to_owned(),
+        InputError::NotAnObject => "not an object".to_owned(),
+        InputError::MissingAction => "missing action".to_owned(),
+        InputError::ActionNotString => "action not a string".to_owned(),
+        InputError::DataNotObject => "data not an object".to_owned(),
+        InputError::SubmitterNotString => "submitter not a string".to_owned(),
+        other => format!("{other}"),
+    })
+}
+
+proptest::proptest! {
+    /// Random top levels (known keys, repeated keys, escaped keys, other keys, values of
+    /// every kind, non-objects, broken JSON) parse as the reference parses them.
+    #[test]
+    fn one_pass_reader_agrees_with_the_value_reader(
+        entries in proptest::collection::vec(
+            (
+                proptest::sample::select(vec![
+                    "action", "data", "submitter", "x", "act\\u0069on", "d\\\"", "",
+                ]),
+                proptest::sample::select(vec![
+                    "\"go\"", "\"\"", "null", "1", "true", "{}", "{\"a\":[1,{\"b\":null}]}",
+                    "[1,2]", "\"s\\u00e9\"", "-1.5e3",
+                ]),
+            ),
+            0..5,
+        ),
+        top in proptest::sample::select(vec!["object", "array", "scalar", "broken", "trailing"]),
+    ) {
+        let body = entries
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let text = match top {
+            "object" => format!("{{{body}}}"),
+            "array" => format!("[{{{body}}}, 1]"),
+            "scalar" => "\"action\"".to_owned(),
+            "broken" => format!("{{{body}"),
+            _ => format!("{{{body}}} x"),
+        };
+        proptest::prop_assert_eq!(outcome(parse_message(&text, MAX)), reference(&text), "{}", text);
+    }
+}
