@@ -28,6 +28,8 @@ const HELPER_MISSING: &str = "helperMissing";
 pub(crate) struct Flat {
     statics: Statics,
     values: Vec<FlatValue>,
+    /// The top-level keys the values read (their first segments, once each).
+    keys: Vec<String>,
 }
 
 /// One `{{path}}` (escaped) or `{{{path}}}` (raw).
@@ -85,6 +87,11 @@ impl Flat {
         Some(FlatPlan { pieces, values })
     }
 
+    /// The top-level keys of the data the template reads.
+    pub(crate) fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
     /// Render `data` into the node the instrumented render makes; `None` when this
     /// cannot (see the module documentation).
     pub(crate) fn render(&self, data: &Value, cache: &StaticsCache) -> Option<Node> {
@@ -127,9 +134,18 @@ impl FlatPlan {
     pub(crate) fn intern(self, cache: &StaticsCache, root: u32) -> Flat {
         let pieces: Vec<Cow<'_, str>> = self.pieces.iter().map(|p| Cow::Borrowed(&**p)).collect();
         let statics = Interner::new(cache).intern(root as usize * 2, &pieces);
+        let mut keys: Vec<String> = Vec::new();
+        for v in &self.values {
+            if let Some(first) = v.path.first() {
+                if !keys.contains(first) {
+                    keys.push(first.clone());
+                }
+            }
+        }
         Flat {
             statics,
             values: self.values,
+            keys,
         }
     }
 }

@@ -319,6 +319,13 @@ impl Template {
         self.inner.flat.is_some()
     }
 
+    /// For a template that renders without handlebars ([`Template::renders_directly`]),
+    /// the top-level keys of the data it reads: data holding only these keys renders the
+    /// same tree as the full data.
+    pub fn direct_keys(&self) -> Option<&[String]> {
+        self.inner.flat.as_ref().map(flat::Flat::keys)
+    }
+
     /// [`Template::render`] through handlebars and the instrumented output, even for a
     /// template that renders without (the tests compare the two).
     #[doc(hidden)]

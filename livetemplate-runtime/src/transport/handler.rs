@@ -129,9 +129,8 @@ impl<C: Controller> LiveHandler<C> {
     /// data changed: one changed row of a 1,000-row table costs ~0.1 ms instead of ~2 ms,
     /// but the connection holds about 5× the memory of its last tree (~1.8 MB instead of
     /// ~0.4 MB for such a table). Turn it off for pages with big lists and very many
-    /// viewers where memory matters more than update time. Templates that render
-    /// without handlebars (`Template::renders_directly`) keep only their data, written
-    /// in place at each update; other templates without reusable items keep no cache.
+    /// viewers where memory matters more than update time. Templates without reusable
+    /// items keep no cache either way.
     pub fn render_cache(mut self, enabled: bool) -> Self {
         self.shared_mut().options.render_cache = enabled;
         self

@@ -143,8 +143,7 @@ pub(crate) struct Page<C: Controller> {
     /// The last tree sent on this connection (the diff baseline).
     pub(crate) mirror: Option<Node>,
     /// The template data and rendered `{{#each}}` items of the last live render, for
-    /// templates that reuse items or render without handlebars (see
-    /// `Template::reuses_items`, `Template::renders_directly`); `None` otherwise.
+    /// templates that reuse items (see `Template::reuses_items`); `None` otherwise.
     pub(crate) render_cache: Option<Box<RenderCache>>,
     pub(crate) who: Who,
     pub(crate) connection_id: Option<u64>,
@@ -359,11 +358,18 @@ impl<C: Controller> Page<C> {
 
     /// Render the live region for this connection: as [`Page::render`], through the
     /// page's render cache when the template reuses `{{#each}}` items (the template data
-    /// is then updated in place, and unchanged items are not rendered again) or renders
-    /// without handlebars (the data is then updated in place, not built anew).
+    /// is then updated in place, and unchanged items are not rendered again). A template
+    /// that renders without handlebars gets only the keys it reads (see `pick`).
     pub(crate) fn render_live(&mut self, shared: &Shared<C>) -> Result<Node, RenderFailure> {
         let t = &shared.template;
-        if !shared.options.render_cache || !(t.reuses_items() || t.renders_directly()) {
+        if let Some(keys) = t.direct_keys() {
+            // A flat template: only the keys it reads.
+            if let Some(data) = super::pick::pick(&self.state, keys, &self.errors, &self.flash) {
+                return Ok(t.render(&data)?);
+            }
+            return self.render(shared);
+        }
+        if !shared.options.render_cache || !t.reuses_items() {
             return self.render(shared);
         }
         let data = LiveData {

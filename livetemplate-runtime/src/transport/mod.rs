@@ -29,7 +29,8 @@
 //! `lvt.client_script_url` and `lvt.client_style_url` (see [`page`]).
 //!
 //! Modules: `handler` ([`LiveHandler`], the service and its options), `live` (page
-//! lifecycle), [`persist`] (when `#[persist]` fields are read and written), `http` and
+//! lifecycle), `pick` (the data of templates that render without handlebars),
+//! [`persist`] (when `#[persist]` fields are read and written), `http` and
 //! [`ws`] (the two transports), [`session`] (groups, cookie, authentication),
 //! [`registry`] (live connections), [`page`] (HTML document and layout), `serve`
 //! ([`App`], [`serve`]), `broker` ([`Broker`], [`Publisher`]: topic subscriptions and
@@ -43,6 +44,7 @@ mod live;
 mod options;
 pub mod page;
 pub mod persist;
+mod pick;
 pub mod push;
 pub(crate) mod realtime;
 pub mod registry;
