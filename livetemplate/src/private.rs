@@ -23,8 +23,22 @@ pub mod persist {
     use serde::Serialize;
     use serde_json::{Map, Value};
 
-    /// The stored object: field name → value.
-    pub type Object = Map<String, Value>;
+    /// The persisted fields as one JSON object: written field by field when saving
+    /// (in declaration order), read key by key when restoring.
+    #[derive(Debug, Default)]
+    pub struct Object {
+        /// Saving: the object's text so far (`{` and the fields written).
+        text: Vec<u8>,
+        /// Restoring: the stored object.
+        map: Map<String, Value>,
+    }
+
+    impl Object {
+        /// An empty object, to save fields into.
+        pub fn new() -> Object {
+            Object::default()
+        }
+    }
 
     /// Add one persisted field.
     ///
@@ -36,19 +50,28 @@ pub mod persist {
         key: &str,
         value: &T,
     ) -> Result<(), serde_json::Error> {
-        let value = serde_json::to_value(value)
-            .map_err(|e| serde_json::Error::custom(format!("persisted field `{key}`: {e}")))?;
-        object.insert(key.to_string(), value);
-        Ok(())
+        let text = &mut object.text;
+        text.push(if text.is_empty() { b'{' } else { b',' });
+        serde_json::to_writer(&mut *text, key)?;
+        text.push(b':');
+        serde_json::to_writer(&mut *text, value)
+            .map_err(|e| serde_json::Error::custom(format!("persisted field `{key}`: {e}")))
     }
 
     /// The bytes handed to the session store.
     ///
     /// # Errors
     ///
-    /// Never in practice (a map of JSON values always serializes).
+    /// Never in practice (the fields are already written).
     pub fn finish(object: &Object) -> Result<Option<Vec<u8>>, serde_json::Error> {
-        serde_json::to_vec(object).map(Some)
+        let mut bytes = Vec::with_capacity(object.text.len() + 2);
+        if object.text.is_empty() {
+            bytes.push(b'{');
+        } else {
+            bytes.extend_from_slice(&object.text);
+        }
+        bytes.push(b'}');
+        Ok(Some(bytes))
     }
 
     /// Read stored bytes back as an object.
@@ -57,7 +80,10 @@ pub mod persist {
     ///
     /// The bytes are not a JSON object.
     pub fn parse(bytes: &[u8]) -> Result<Object, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        Ok(Object {
+            text: Vec::new(),
+            map: serde_json::from_slice(bytes)?,
+        })
     }
 
     /// Take one field out of the stored object: `None` when absent, or when it is `null`
@@ -70,7 +96,7 @@ pub mod persist {
         object: &mut Object,
         key: &str,
     ) -> Result<Option<T>, serde_json::Error> {
-        match object.remove(key) {
+        match object.map.remove(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(serde_json::from_value(Value::Null).ok()),
             Some(value) => serde_json::from_value(value)
@@ -92,6 +118,35 @@ pub mod persist {
             let mut back = parse(&bytes).unwrap();
             assert_eq!(take::<u32>(&mut back, "n").unwrap(), Some(5));
             assert_eq!(take::<u32>(&mut back, "n").unwrap(), None, "taken once");
+        }
+
+        #[test]
+        fn fields_in_order_escaped_and_failures_named() {
+            let mut object = Object::new();
+            assert_eq!(finish(&object).unwrap().unwrap(), b"{}");
+            save(&mut object, "b\"q", &"x\ny").unwrap();
+            save(&mut object, "a", &[1.5, f64::NAN]).unwrap();
+            save(
+                &mut object,
+                "m",
+                &std::collections::BTreeMap::from([(1, true)]),
+            )
+            .unwrap();
+            let bytes = finish(&object).unwrap().unwrap();
+            assert_eq!(bytes, br#"{"b\"q":"x\ny","a":[1.5,null],"m":{"1":true}}"#);
+            let mut back = parse(&bytes).unwrap();
+            assert_eq!(
+                take::<String>(&mut back, "b\"q").unwrap().as_deref(),
+                Some("x\ny")
+            );
+            let mut bad = Object::new();
+            let err = save(
+                &mut bad,
+                "k",
+                &std::collections::HashMap::from([((1, 2), 3)]),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("persisted field `k`"), "{err}");
         }
 
         #[test]

@@ -365,8 +365,15 @@ impl State {
 
     /// Marks `group` as accessed now (it becomes the most recently used).
     fn bump(&mut self, group: &str, now: Instant) -> Option<&Entry> {
-        let seq = self.next_seq();
+        let newest = self.next_seq.checked_sub(1);
         let entry = self.entries.get_mut(group)?;
+        if Some(entry.seq) == newest {
+            // Already the most recently used (a group writing again): no reordering.
+            entry.last_access = now;
+            return Some(entry);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
         let key = self.by_age.remove(&entry.seq);
         entry.seq = seq;
         entry.last_access = now;

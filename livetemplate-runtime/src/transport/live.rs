@@ -91,16 +91,21 @@ pub(crate) struct Meta<'a> {
 
 /// `{"tree":<tree_json>,"meta":<meta>}`, or `{"tree":<tree_json>}` without meta.
 pub(crate) fn update_message(tree_json: &str, meta: Option<&Meta<'_>>) -> String {
-    let mut out = String::with_capacity(tree_json.len() + 80);
-    out.push_str("{\"tree\":");
-    out.push_str(tree_json);
+    let mut out = Vec::with_capacity(tree_json.len() + 80);
+    out.extend_from_slice(b"{\"tree\":");
+    out.extend_from_slice(tree_json.as_bytes());
     if let Some(meta) = meta {
-        out.push_str(",\"meta\":");
-        // Serializing a struct of strings and bools into a String cannot fail.
-        out.push_str(&serde_json::to_string(meta).unwrap_or_else(|_| "{}".into()));
+        out.extend_from_slice(b",\"meta\":");
+        let at = out.len();
+        // Serializing a struct of strings and bools cannot fail.
+        if serde_json::to_writer(&mut out, meta).is_err() {
+            out.truncate(at);
+            out.extend_from_slice(b"{}");
+        }
     }
-    out.push('}');
-    out
+    out.push(b'}');
+    // JSON text and the tree's JSON: UTF-8 throughout.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// An error reply that changes nothing: `{"tree":{},"meta":{"success":false,…}}`.
