@@ -25,12 +25,21 @@ pub mod persist {
 
     /// The persisted fields as one JSON object: written field by field when saving
     /// (in declaration order), read key by key when restoring.
-    #[derive(Debug, Default)]
+    #[derive(Default)]
     pub struct Object {
-        /// Saving: the object's text so far (`{` and the fields written).
-        text: Vec<u8>,
+        /// Saving: the object's text so far (`{` and the fields written); taken by
+        /// [`finish`].
+        text: std::cell::Cell<Vec<u8>>,
         /// Restoring: the stored object.
         map: Map<String, Value>,
+    }
+
+    impl std::fmt::Debug for Object {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Object")
+                .field("map", &self.map)
+                .finish_non_exhaustive()
+        }
     }
 
     impl Object {
@@ -50,8 +59,13 @@ pub mod persist {
         key: &str,
         value: &T,
     ) -> Result<(), serde_json::Error> {
-        let text = &mut object.text;
-        text.push(if text.is_empty() { b'{' } else { b',' });
+        let text = object.text.get_mut();
+        if text.is_empty() {
+            text.reserve(64);
+            text.push(b'{');
+        } else {
+            text.push(b',');
+        }
         serde_json::to_writer(&mut *text, key)?;
         text.push(b':');
         serde_json::to_writer(&mut *text, value)
@@ -64,11 +78,9 @@ pub mod persist {
     ///
     /// Never in practice (the fields are already written).
     pub fn finish(object: &Object) -> Result<Option<Vec<u8>>, serde_json::Error> {
-        let mut bytes = Vec::with_capacity(object.text.len() + 2);
-        if object.text.is_empty() {
+        let mut bytes = object.text.take();
+        if bytes.is_empty() {
             bytes.push(b'{');
-        } else {
-            bytes.extend_from_slice(&object.text);
         }
         bytes.push(b'}');
         Ok(Some(bytes))
@@ -81,7 +93,7 @@ pub mod persist {
     /// The bytes are not a JSON object.
     pub fn parse(bytes: &[u8]) -> Result<Object, serde_json::Error> {
         Ok(Object {
-            text: Vec::new(),
+            text: std::cell::Cell::default(),
             map: serde_json::from_slice(bytes)?,
         })
     }
