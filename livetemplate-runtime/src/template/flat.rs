@@ -108,7 +108,7 @@ impl Flat {
                         }
                         rendered
                     } else {
-                        handlebars::html_escape(&rendered)
+                        escape(rendered)
                     }
                 }
             };
@@ -147,6 +147,16 @@ impl FlatPlan {
             values: self.values,
             keys,
         }
+    }
+}
+
+/// `handlebars::html_escape`, without a copy when nothing needs escaping.
+fn escape(s: String) -> String {
+    let special = |b: u8| matches!(b, b'<' | b'>' | b'"' | b'&' | b'\'' | b'`' | b'=');
+    if s.bytes().any(special) {
+        handlebars::html_escape(&s)
+    } else {
+        s
     }
 }
 
