@@ -173,6 +173,10 @@ pub(crate) struct Codes {
 /// One code per element (empty: none, the element failed to encode).
 type ElementCodes = Vec<Box<[u8]>>;
 
+/// The shortest code kept: a list whose elements code shorter (scalars, short strings)
+/// is not coded, as writing such elements in place costs no more than checking a code.
+const MIN_CODE: usize = 24;
+
 #[derive(Debug)]
 struct CodedList {
     path: Vec<String>,
@@ -345,6 +349,8 @@ struct Keys {
     path: Vec<Seg>,
     /// The codes of the top-level lists.
     codes: Codes,
+    /// A buffer to encode elements in.
+    scratch: Vec<u8>,
 }
 
 /// A segment of [`Keys::path`].
@@ -766,11 +772,18 @@ impl<'a> SeqInPlace<'a> {
         }
         self.write_element(i, value)?;
         if let Some((_, codes)) = &mut self.codes {
-            let mut buf = Vec::new();
-            if !code::encode(value, &mut buf) {
-                buf.clear();
+            let scratch = &mut self.keys.scratch;
+            scratch.clear();
+            if !code::encode(value, scratch) {
+                scratch.clear();
             }
-            let c = buf.into_boxed_slice();
+            if scratch.len() < MIN_CODE {
+                // Elements this small (scalars, short strings) are compared as fast as
+                // their codes: the list is not coded.
+                self.codes = None;
+                return Ok(());
+            }
+            let c = Box::<[u8]>::from(&scratch[..]);
             match codes.get_mut(i) {
                 Some(slot) => *slot = c,
                 None => {
@@ -1695,15 +1708,15 @@ mod tests {
                 Err(ser::Error::custom("no"))
             }
         }
-        assert!(update(
-            &mut v,
-            &json!({"items": [1]}),
-            &mut Changes::default(),
-            &mut codes
-        )
-        .is_ok());
         assert_eq!(codes.lists.len(), 1);
         assert!(update(&mut v, &[Fails], &mut Changes::default(), &mut codes).is_err());
+        assert!(codes.lists.is_empty());
+        // Lists of small elements are not coded.
+        for _ in 0..3 {
+            let small = json!({"n": [1, 2, 3], "s": ["a", "b"]});
+            update(&mut v, &small, &mut Changes::default(), &mut codes).expect("updates");
+            assert_eq!(v, small);
+        }
         assert!(codes.lists.is_empty());
     }
 
@@ -1840,9 +1853,15 @@ mod tests {
     struct Top {
         rows: Vec<Shifting>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        maybe: Option<Vec<u8>>,
+        maybe: Option<Vec<Pair>>,
         any: Value,
         nested: Nested,
+    }
+
+    #[derive(Serialize, Debug, Clone)]
+    struct Pair {
+        key: u8,
+        label: String,
     }
 
     #[derive(Serialize, Debug, Clone)]
@@ -1855,7 +1874,13 @@ mod tests {
         let small = || prop::collection::vec(0u8..2, 0..3);
         (
             prop::collection::vec(shifting(), 0..3),
-            prop::option::of(small()),
+            prop::option::of(prop::collection::vec(
+                (0u8..2, prop::sample::select(vec!["a", "b"])).prop_map(|(key, label)| Pair {
+                    key,
+                    label: label.to_owned(),
+                }),
+                0..3,
+            )),
             value(),
             prop_oneof![
                 small().prop_map(|list| Nested::Listed { list }),
