@@ -79,14 +79,54 @@ impl<C: Controller> Shared<C> {
 }
 
 /// `meta` of an UpdateResponse.
-#[derive(Serialize)]
 pub(crate) struct Meta<'a> {
     pub(crate) success: bool,
     pub(crate) errors: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Left out when `None`.
     pub(crate) action: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Left out when `None`.
     pub(crate) capabilities: Option<&'static [&'static str]>,
+}
+
+impl Meta<'_> {
+    /// `{"success":…,"errors":{…},"action":…,"capabilities":[…]}`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.success {
+            b"{\"success\":true,\"errors\":{"
+        } else {
+            b"{\"success\":false,\"errors\":{"
+        });
+        for (i, (k, v)) in self.errors.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(out, k);
+            out.push(b':');
+            json_string(out, v);
+        }
+        out.push(b'}');
+        if let Some(action) = self.action {
+            out.extend_from_slice(b",\"action\":");
+            json_string(out, action);
+        }
+        if let Some(caps) = self.capabilities {
+            out.extend_from_slice(b",\"capabilities\":[");
+            for (i, c) in caps.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_string(out, c);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+    }
+}
+
+/// `s` as a JSON string.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// `{"tree":<tree_json>,"meta":<meta>}`, or `{"tree":<tree_json>}` without meta.
@@ -96,12 +136,7 @@ pub(crate) fn update_message(tree_json: &str, meta: Option<&Meta<'_>>) -> String
     out.extend_from_slice(tree_json.as_bytes());
     if let Some(meta) = meta {
         out.extend_from_slice(b",\"meta\":");
-        let at = out.len();
-        // Serializing a struct of strings and bools cannot fail.
-        if serde_json::to_writer(&mut out, meta).is_err() {
-            out.truncate(at);
-            out.extend_from_slice(b"{}");
-        }
+        meta.write_json(&mut out);
     }
     out.push(b'}');
     // JSON text and the tree's JSON: UTF-8 throughout.
@@ -685,6 +720,45 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+
+    #[test]
+    fn update_messages_are_json_with_meta_as_documented() {
+        let errors = BTreeMap::from([
+            ("name".to_owned(), "required \"here\"".to_owned()),
+            ("a\nb".to_owned(), "<é>".to_owned()),
+        ]);
+        let none = BTreeMap::new();
+        let cases = [
+            (
+                Meta {
+                    success: true,
+                    errors: &none,
+                    action: Some("inc\"r"),
+                    capabilities: None,
+                },
+                serde_json::json!({"success": true, "errors": {}, "action": "inc\"r"}),
+            ),
+            (
+                Meta {
+                    success: false,
+                    errors: &errors,
+                    action: None,
+                    capabilities: Some(&["change", "x"]),
+                },
+                serde_json::json!({"success": false, "errors": errors, "capabilities": ["change", "x"]}),
+            ),
+        ];
+        for (meta, expected) in cases {
+            let msg = update_message(r#"{"0":"1"}"#, Some(&meta));
+            let parsed: Value = serde_json::from_str(&msg).expect("the message is JSON");
+            assert_eq!(
+                parsed,
+                serde_json::json!({"tree": {"0": "1"}, "meta": expected}),
+                "{msg}"
+            );
+        }
+        assert_eq!(update_message("{}", None), r#"{"tree":{}}"#);
+    }
 
     #[derive(Serialize)]
     struct Plain {
