@@ -368,6 +368,10 @@ async fn run<C, S>(
         }
         let mut bucket = Bucket::new(opts.rate_limit);
         let mut closing = shared.registry.closing();
+        // One future for the whole loop: it stays registered with the registry's watch
+        // instead of registering again for every frame.
+        let shutdown = shutting_down(&mut closing);
+        tokio::pin!(shutdown);
         loop {
             let step = tokio::select! {
                 biased;
@@ -389,7 +393,7 @@ async fn run<C, S>(
                     }
                 },
                 Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &mut outbox, d).await,
-                () = shutting_down(&mut closing) => Err(End::Close(CloseCode::Away, "server shutting down")),
+                () = &mut shutdown => Err(End::Close(CloseCode::Away, "server shutting down")),
             };
             if let Err(end) = step {
                 break 'conn end;
