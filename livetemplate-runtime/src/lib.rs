@@ -16,6 +16,19 @@
 //! - [`replica`]: several replicas of one app: publishes, pushes and syncs across them
 //!   over Redis pub/sub.
 
+/// `serde::Serializer` methods a serializer answers all alike: each listed method
+/// ignores its arguments and returns `$answer` (of type `$ret`). Used by the serializers
+/// that only accept some shapes (map keys, shape probes, pickers).
+macro_rules! answer_alike {
+    ($ret:ty => $answer:expr; $($method:ident($($arg:ty),*)),* $(,)?) => {
+        $(
+            fn $method(self, $(_: $arg),*) -> $ret {
+                $answer
+            }
+        )*
+    };
+}
+
 pub mod context;
 pub mod controller;
 pub mod error;

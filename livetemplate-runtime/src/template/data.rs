@@ -1356,16 +1356,6 @@ impl ser::SerializeStructVariant for VariantInPlace<FieldsInPlace<'_>> {
     }
 }
 
-macro_rules! refuse {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(
-            fn $method(self, $(_: $arg),*) -> Result<(), Error> {
-                Err(not_a_str())
-            }
-        )*
-    };
-}
-
 impl ser::Serializer for StrKey<'_> {
     type Ok = ();
     type Error = Error;
@@ -1382,7 +1372,7 @@ impl ser::Serializer for StrKey<'_> {
         Ok(())
     }
 
-    refuse!(
+    answer_alike!(Result<(), Error> => Err(not_a_str());
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),

@@ -467,11 +467,19 @@ fn template_data<S: Serialize>(
         Ok(_) => return Err(render_error("the state must serialize to a JSON object")),
         Err(e) => return Err(render_error(&format!("the state failed to serialize: {e}"))),
     };
+    data.insert(LVT_KEY.into(), lvt_value(errors, flash));
+    Ok(data)
+}
+
+/// The reserved `lvt` key's value: `{"errors": {…}, "flash": {…}}`.
+pub(crate) fn lvt_value(
+    errors: &BTreeMap<String, String>,
+    flash: &BTreeMap<String, String>,
+) -> Value {
     let mut lvt = Map::new();
     lvt.insert("errors".into(), string_map(errors));
     lvt.insert("flash".into(), string_map(flash));
-    data.insert(LVT_KEY.into(), Value::Object(lvt));
-    Ok(data)
+    Value::Object(lvt)
 }
 
 /// What the template sees, as [`template_data`] builds it: the state's fields plus
@@ -507,16 +515,6 @@ struct Ignore(bool);
 
 type Probed = Result<bool, serde_json::Error>;
 
-macro_rules! not_object {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(
-            fn $method(self, $(_: $arg),*) -> Probed {
-                Ok(false)
-            }
-        )*
-    };
-}
-
 impl serde::Serializer for ShapeProbe {
     type Ok = bool;
     type Error = serde_json::Error;
@@ -528,7 +526,7 @@ impl serde::Serializer for ShapeProbe {
     type SerializeStruct = Ignore;
     type SerializeStructVariant = Ignore;
 
-    not_object!(
+    answer_alike!(Probed => Ok(false);
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),

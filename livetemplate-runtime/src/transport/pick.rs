@@ -14,7 +14,7 @@ use serde_json::{Error, Map, Value};
 #[cfg(doc)]
 use crate::template::Template;
 
-use super::live::LVT_KEY;
+use super::live::{lvt_value, LVT_KEY};
 
 /// The keys of `state` named in `keys`, plus `lvt` (errors and flash) when named.
 /// `None` when the state is not an object or `null` (or fails to serialize): the full
@@ -33,17 +33,7 @@ pub(crate) fn pick<S: Serialize + ?Sized>(
         })
         .ok()?;
     if keys.iter().any(|k| k == LVT_KEY) {
-        let strings = |m: &BTreeMap<String, String>| {
-            Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            )
-        };
-        let mut lvt = Map::new();
-        lvt.insert("errors".into(), strings(errors));
-        lvt.insert("flash".into(), strings(flash));
-        out.insert(LVT_KEY.into(), Value::Object(lvt));
+        out.insert(LVT_KEY.into(), lvt_value(errors, flash));
     }
     Some(Value::Object(out))
 }
@@ -65,16 +55,6 @@ fn not_an_object() -> Error {
     ser::Error::custom("not an object")
 }
 
-macro_rules! refuse {
-    ($($method:ident($($arg:ty),*)),* $(,)?) => {
-        $(
-            fn $method(self, $(_: $arg),*) -> Result<(), Error> {
-                Err(not_an_object())
-            }
-        )*
-    };
-}
-
 impl<'a> ser::Serializer for Pick<'a> {
     type Ok = ();
     type Error = Error;
@@ -86,7 +66,7 @@ impl<'a> ser::Serializer for Pick<'a> {
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), Error>;
 
-    refuse!(
+    answer_alike!(Result<(), Error> => Err(not_an_object());
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
