@@ -7,6 +7,7 @@
 //! `transport::realtime`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -46,8 +47,8 @@ pub struct Context {
     pub(crate) query: BTreeMap<String, String>,
     pub(crate) kind: ConnectKind,
     pub(crate) origin: Origin,
-    pub(crate) user_id: Option<String>,
-    pub(crate) group_id: String,
+    pub(crate) user_id: Option<Arc<str>>,
+    pub(crate) group_id: Arc<str>,
     pub(crate) connection_id: Option<u64>,
     pub(crate) flash: BTreeMap<String, String>,
     pub(crate) flash_changed: bool,
@@ -67,7 +68,7 @@ impl Context {
         ctx
     }
 
-    pub(crate) fn new(kind: ConnectKind, origin: Origin, group_id: String) -> Context {
+    pub(crate) fn new(kind: ConnectKind, origin: Origin, group_id: Arc<str>) -> Context {
         Context {
             action: None,
             data: Map::new(),

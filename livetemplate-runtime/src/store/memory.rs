@@ -285,9 +285,11 @@ impl Inner {
     fn set(&self, group: &str, value: Bytes) {
         let now = Instant::now();
         let mut state = self.lock();
+        let state = &mut *state;
         if let Some(entry) = state.entries.get_mut(group) {
+            // One lookup: the entry is replaced and made the most recent in place.
             entry.value = value;
-            state.bump(group, now);
+            renew(&mut state.by_age, &mut state.next_seq, entry, group, now);
             return;
         }
         if let Some(max) = self.max_entries {
@@ -365,20 +367,8 @@ impl State {
 
     /// Marks `group` as accessed now (it becomes the most recently used).
     fn bump(&mut self, group: &str, now: Instant) -> Option<&Entry> {
-        let newest = self.next_seq.checked_sub(1);
         let entry = self.entries.get_mut(group)?;
-        if Some(entry.seq) == newest {
-            // Already the most recently used (a group writing again): no reordering.
-            entry.last_access = now;
-            return Some(entry);
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let key = self.by_age.remove(&entry.seq);
-        entry.seq = seq;
-        entry.last_access = now;
-        let key = key.unwrap_or_else(|| Arc::from(group));
-        self.by_age.insert(seq, key);
+        renew(&mut self.by_age, &mut self.next_seq, entry, group, now);
         Some(entry)
     }
 
@@ -387,6 +377,26 @@ impl State {
             self.by_age.remove(&entry.seq);
         }
     }
+}
+
+/// Marks `entry` (of `group`) as accessed now: it becomes the most recently used.
+fn renew(
+    by_age: &mut BTreeMap<u64, Arc<str>>,
+    next_seq: &mut u64,
+    entry: &mut Entry,
+    group: &str,
+    now: Instant,
+) {
+    entry.last_access = now;
+    if next_seq.checked_sub(1) == Some(entry.seq) {
+        // Already the most recently used (a group writing again): no reordering.
+        return;
+    }
+    let seq = *next_seq;
+    *next_seq += 1;
+    let key = by_age.remove(&entry.seq);
+    entry.seq = seq;
+    by_age.insert(seq, key.unwrap_or_else(|| Arc::from(group)));
 }
 
 impl SessionStore for MemoryStore {

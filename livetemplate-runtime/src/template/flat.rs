@@ -10,13 +10,16 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use handlebars::template::{Parameter, Template as HbTemplate, TemplateElement};
 use handlebars::{JsonRender, Path, PathSeg};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::tree::{Node, Statics};
+use crate::tree::{Node, Slot, Statics};
 
+use super::fields::{capture, FieldTexts};
 use super::marker::contains_reserved;
 use super::parse::StaticsCache;
 use super::range::Interner;
@@ -30,12 +33,17 @@ pub(crate) struct Flat {
     values: Vec<FlatValue>,
     /// The top-level keys the values read (their first segments, once each).
     keys: Vec<String>,
+    /// Every value is a top-level key other than `lvt`: the template can render from
+    /// the state's fields (see [`Flat::render_fields`]).
+    fields_only: bool,
 }
 
 /// One `{{path}}` (escaped) or `{{{path}}}` (raw).
 struct FlatValue {
     path: Vec<String>,
     raw: bool,
+    /// Index of `path[0]` in `Flat::keys`.
+    key: usize,
 }
 
 impl Flat {
@@ -78,6 +86,7 @@ impl Flat {
                     values.push(FlatValue {
                         path,
                         raw: matches!(el, TemplateElement::HtmlExpression(_)),
+                        key: 0,
                     });
                     pieces.push(String::new());
                 }
@@ -85,6 +94,11 @@ impl Flat {
             }
         }
         Some(FlatPlan { pieces, values })
+    }
+
+    /// Whether every value is a top-level key other than `lvt`.
+    pub(crate) fn fields_only(&self) -> bool {
+        self.fields_only
     }
 
     /// The top-level keys of the data the template reads.
@@ -121,6 +135,63 @@ impl Flat {
     }
 }
 
+impl Flat {
+    /// Render the template data of `state` (its fields plus `lvt`) into `spare`, reusing
+    /// the node's strings: straight from the state's fields, without building the data.
+    /// Gives the node [`Flat::render`] makes from the data, or returns false (leaving
+    /// `spare` unusable) when it cannot: a value reads below the top level or reads
+    /// `lvt`, or a field is not a plain scalar (see `fields`), or the text would not
+    /// be a plain text slot.
+    pub(crate) fn render_fields<S: Serialize + ?Sized>(
+        &self,
+        state: &S,
+        texts: &mut FieldTexts,
+        spare: &mut Option<Node>,
+    ) -> bool {
+        if !self.fields_only || !capture(state, &self.keys, texts) {
+            return false;
+        }
+        let node = spare.get_or_insert_with(|| Node {
+            statics: self.statics.clone(),
+            slots: Vec::new(),
+        });
+        if !Arc::ptr_eq(&node.statics, &self.statics) {
+            node.statics = self.statics.clone();
+        }
+        node.slots.truncate(self.values.len());
+        node.slots
+            .resize_with(self.values.len(), || Slot::Text(String::new()));
+        for (v, slot) in self.values.iter().zip(&mut node.slots) {
+            if !matches!(slot, Slot::Text(_)) {
+                *slot = Slot::Text(String::new());
+            }
+            let Slot::Text(out) = slot else {
+                return false;
+            };
+            out.clear();
+            let text = if texts.present[v.key] {
+                &*texts.text[v.key]
+            } else {
+                ""
+            };
+            if v.raw {
+                if contains_reserved(text) {
+                    return false;
+                }
+                out.push_str(text);
+            } else if needs_escape(text) {
+                out.push_str(&handlebars::html_escape(text));
+            } else {
+                out.push_str(text);
+            }
+            if Interner::splits(out) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// A flat template's statics (texts around the values) and values, before its statics
 /// are interned.
 pub(crate) struct FlatPlan {
@@ -135,25 +206,38 @@ impl FlatPlan {
         let pieces: Vec<Cow<'_, str>> = self.pieces.iter().map(|p| Cow::Borrowed(&**p)).collect();
         let statics = Interner::new(cache).intern(root as usize * 2, &pieces);
         let mut keys: Vec<String> = Vec::new();
-        for v in &self.values {
+        let mut values = self.values;
+        for v in &mut values {
             if let Some(first) = v.path.first() {
-                if !keys.contains(first) {
-                    keys.push(first.clone());
-                }
+                v.key = match keys.iter().position(|k| k == first) {
+                    Some(i) => i,
+                    None => {
+                        keys.push(first.clone());
+                        keys.len() - 1
+                    }
+                };
             }
         }
+        let fields_only = values.iter().all(|v| v.path.len() == 1)
+            && !keys.iter().any(|k| k == crate::transport::LVT_KEY);
         Flat {
             statics,
-            values: self.values,
+            values,
             keys,
+            fields_only,
         }
     }
 }
 
+/// Whether `handlebars::html_escape` changes `s`.
+fn needs_escape(s: &str) -> bool {
+    s.bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'"' | b'&' | b'\'' | b'`' | b'='))
+}
+
 /// `handlebars::html_escape`, without a copy when nothing needs escaping.
 fn escape(s: String) -> String {
-    let special = |b: u8| matches!(b, b'<' | b'>' | b'"' | b'&' | b'\'' | b'`' | b'=');
-    if s.bytes().any(special) {
+    if needs_escape(&s) {
         handlebars::html_escape(&s)
     } else {
         s

@@ -91,6 +91,7 @@ mod code;
 mod compile;
 mod data;
 mod error;
+mod fields;
 mod flat;
 mod marker;
 mod parse;
@@ -109,6 +110,7 @@ use crate::tree::Node;
 use crate::tree::Slot;
 
 pub use error::{Location, RenderError, TemplateError};
+pub(crate) use fields::FieldTexts;
 
 use data::{Changes, Codes};
 use marker::{Mode, Scratch, StateGuard};
@@ -310,6 +312,32 @@ impl Template {
             return Ok(node);
         }
         self.render_instrumented(data)
+    }
+
+    /// Whether this is a flat template whose values are all top-level keys other than
+    /// `lvt` (it may render with [`Template::render_fields`]).
+    pub(crate) fn reads_fields(&self) -> bool {
+        self.inner
+            .flat
+            .as_ref()
+            .is_some_and(flat::Flat::fields_only)
+    }
+
+    /// For a template that [reads only fields](Template::reads_fields): renders the
+    /// template data of `state` (its fields plus `lvt`) into `spare`, reusing its
+    /// strings, and returns true; the node equals what [`Template::render`] makes of the
+    /// data. False (and `spare` not to be used) when the state's fields cannot be read
+    /// directly: the caller renders the data instead.
+    pub(crate) fn render_fields<S: serde::Serialize + ?Sized>(
+        &self,
+        state: &S,
+        texts: &mut FieldTexts,
+        spare: &mut Option<Node>,
+    ) -> bool {
+        self.inner
+            .flat
+            .as_ref()
+            .is_some_and(|f| f.render_fields(state, texts, spare))
     }
 
     /// Whether this template renders without handlebars: its root holds only text,

@@ -82,9 +82,14 @@ impl<'a> Interner<'a> {
         self.cache.empty.clone()
     }
 
+    /// Whether [`Interner::text_slot`] makes `s` a node rather than a text slot.
+    pub(crate) fn splits(s: &str) -> bool {
+        s.len() >= 4 && s.starts_with("{{") && s.ends_with("}}")
+    }
+
     /// A text slot; text the client would blank (`{{…}}`) is split into `{`, a slot, `}`.
     pub(crate) fn text_slot(&self, s: String) -> Slot {
-        if s.len() >= 4 && s.starts_with("{{") && s.ends_with("}}") {
+        if Interner::splits(&s) {
             let inner = s[1..s.len() - 1].to_owned();
             Slot::Node(Node {
                 statics: self.cache.braces.clone(),

@@ -1250,3 +1250,194 @@ fn flat_templates_render_directly_and_identically() {
         assert!(!t.renders_directly(), "{source} is not flat");
     }
 }
+
+/// A flat template of top-level fields renders straight from a state into a reused
+/// tree; the tree equals the one rendered from the state's template data, and the
+/// direct path declines only what it cannot render as a plain text slot.
+mod fields {
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+    use crate::template::FieldTexts;
+
+    #[derive(Clone, Copy, Debug, Serialize)]
+    enum Kind {
+        Plain,
+        #[serde(rename = "re-named")]
+        Renamed,
+    }
+
+    #[derive(Clone, Debug, Serialize)]
+    struct State {
+        n: i64,
+        u: u8,
+        s: String,
+        b: bool,
+        o: Option<String>,
+        c: char,
+        k: Kind,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        maybe: Option<i32>,
+        unit: (),
+        lvt: u8,
+        // Never read by a template of fields only: their presence changes nothing.
+        f: f64,
+        list: Vec<u8>,
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z<>&\"'`={} ]{0,8}",
+            "[a-z]{0,3}".prop_map(|s| format!("{{{{{s}}}}}")),
+            Just("reserved \u{FDD0}".to_owned()),
+        ]
+    }
+
+    fn state() -> impl Strategy<Value = State> {
+        (
+            (any::<i64>(), any::<u8>(), text(), any::<bool>()),
+            (proptest::option::of(text()), any::<char>(), any::<bool>()),
+            (
+                proptest::option::of(any::<i32>()),
+                any::<u8>(),
+                any::<f64>(),
+            ),
+        )
+            .prop_map(|((n, u, s, b), (o, c, k), (maybe, lvt, f))| State {
+                n,
+                u,
+                s,
+                b,
+                o,
+                c,
+                k: if k { Kind::Plain } else { Kind::Renamed },
+                maybe,
+                unit: (),
+                lvt,
+                f,
+                list: vec![u],
+            })
+    }
+
+    const SOURCES: [&str; 4] = [
+        "<p>Count: {{n}}</p>",
+        "{{n}}|{{u}}|{{s}}|{{{s}}}|{{b}}|{{o}}|{{{o}}}|{{c}}|{{k}}|{{maybe}}|{{unit}}|{{missing}}",
+        "{{{s}}}{{s}}{{n}}{{s}}",
+        "no values",
+    ];
+
+    /// The template data of `state`, as the general path builds it.
+    fn data(state: &State) -> Value {
+        let mut v = serde_json::to_value(state).expect("serializes");
+        v["lvt"] = json!({"errors": {}, "flash": {}});
+        v
+    }
+
+    fn check(t: &Template, state: &State, texts: &mut FieldTexts, spare: &mut Option<Node>) {
+        let expected = t.render_instrumented(&data(state));
+        if t.render_fields(state, texts, spare) {
+            let node = spare.as_ref().expect("rendered into the spare tree");
+            let expected = expected.expect("the data renders too");
+            assert_eq!(node, &expected);
+            assert!(Arc::ptr_eq(&node.statics, &expected.statics));
+        } else {
+            // Declined: only a raw reserved code point (an error) or a text the client
+            // would blank (a node, not a text slot).
+            match expected {
+                Err(_) => {}
+                Ok(node) => assert!(
+                    node.slots.iter().any(|s| matches!(s, Slot::Node(_))),
+                    "declined {state:?}"
+                ),
+            }
+            *spare = None;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fields_render_as_the_data_does(states in proptest::collection::vec(state(), 1..5)) {
+            for source in SOURCES {
+                let t = Template::builder("t", source).build().expect("builds");
+                prop_assert!(t.reads_fields(), "{}", source);
+                let (mut texts, mut spare) = (FieldTexts::default(), None);
+                for state in &states {
+                    check(&t, state, &mut texts, &mut spare);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_fields_take_the_direct_path() {
+        let t = Template::builder("t", SOURCES[1]).build().expect("builds");
+        let state = State {
+            n: -12,
+            u: 7,
+            s: "<b>&".into(),
+            b: true,
+            o: None,
+            c: 'é',
+            k: Kind::Renamed,
+            maybe: Some(3),
+            unit: (),
+            lvt: 1,
+            f: 0.5,
+            list: vec![],
+        };
+        let (mut texts, mut spare) = (FieldTexts::default(), None);
+        assert!(t.render_fields(&state, &mut texts, &mut spare));
+        let html = spare.as_ref().expect("rendered").to_html();
+        assert_eq!(html, "-12|7|&lt;b&gt;&amp;|<b>&|true|||é|re-named|3||");
+        // A spare tree of another shape is made right.
+        spare = Some(Node {
+            statics: Arc::from(vec!["x".into()]),
+            slots: vec![],
+        });
+        assert!(t.render_fields(&state, &mut texts, &mut spare));
+        assert_eq!(spare.as_ref().expect("rendered").to_html(), html);
+    }
+
+    #[test]
+    fn other_templates_and_values_decline() {
+        #[derive(Serialize)]
+        struct Other {
+            f: f64,
+            list: Vec<u8>,
+            big: u128,
+            inner: Inner,
+        }
+        #[derive(Serialize)]
+        struct Inner {
+            a: u8,
+        }
+        let state = Other {
+            f: 1.5,
+            list: vec![1],
+            big: 1,
+            inner: Inner { a: 1 },
+        };
+        let (mut texts, mut spare) = (FieldTexts::default(), None);
+        for source in ["{{f}}", "{{list}}", "{{big}}", "{{inner}}"] {
+            let t = Template::builder("t", source).build().expect("builds");
+            assert!(t.reads_fields());
+            assert!(!t.render_fields(&state, &mut texts, &mut spare), "{source}");
+        }
+        for source in [
+            "{{inner.a}}",
+            "{{lvt.errors.x}}",
+            "{{lvt}}",
+            "{{#if f}}x{{/if}}",
+        ] {
+            let t = Template::builder("t", source).build().expect("builds");
+            assert!(!t.reads_fields(), "{source}");
+            assert!(!t.render_fields(&state, &mut texts, &mut spare), "{source}");
+        }
+        // A state that is not a struct.
+        let t = Template::builder("t", "{{a}}").build().expect("builds");
+        assert!(!t.render_fields(&json!({"a": 1}), &mut texts, &mut spare));
+    }
+}

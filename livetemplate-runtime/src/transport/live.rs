@@ -17,11 +17,13 @@ use super::persist::{After, Slot};
 use super::realtime::Link;
 use super::registry::{Dispatch, Registry, Synced};
 use super::session::Who;
-use super::{diff, full_json, ActionMessage, RenderError, Template};
+use super::{ActionMessage, RenderError, Template};
 use crate::context::{ConnectKind, Context, Origin};
 use crate::controller::{resolve_action, ActionKind, Controller};
 use crate::error::{Error, GENERAL_ERROR_KEY};
-use crate::template::RenderCache;
+use crate::template::{FieldTexts, RenderCache};
+use crate::tree::diff::write_diff;
+use crate::tree::json::{write_full, write_str};
 use crate::tree::Node;
 
 /// Name of the reserved template key holding errors, flash and page data.
@@ -90,57 +92,59 @@ pub(crate) struct Meta<'a> {
 
 impl Meta<'_> {
     /// `{"success":…,"errors":{…},"action":…,"capabilities":[…]}`.
-    fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(if self.success {
-            b"{\"success\":true,\"errors\":{"
+    fn write_json(&self, out: &mut String) {
+        out.push_str(if self.success {
+            "{\"success\":true,\"errors\":{"
         } else {
-            b"{\"success\":false,\"errors\":{"
+            "{\"success\":false,\"errors\":{"
         });
         for (i, (k, v)) in self.errors.iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.push(',');
             }
-            json_string(out, k);
-            out.push(b':');
-            json_string(out, v);
+            write_str(k, out);
+            out.push(':');
+            write_str(v, out);
         }
-        out.push(b'}');
+        out.push('}');
         if let Some(action) = self.action {
-            out.extend_from_slice(b",\"action\":");
-            json_string(out, action);
+            out.push_str(",\"action\":");
+            write_str(action, out);
         }
         if let Some(caps) = self.capabilities {
-            out.extend_from_slice(b",\"capabilities\":[");
+            out.push_str(",\"capabilities\":[");
             for (i, c) in caps.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
-                json_string(out, c);
+                write_str(c, out);
             }
-            out.push(b']');
+            out.push(']');
         }
-        out.push(b'}');
+        out.push('}');
     }
 }
 
-/// `s` as a JSON string.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing a string into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+/// How an UpdateResponse begins; the tree's JSON follows, then [`close_update`].
+pub(crate) const UPDATE_OPEN: &str = "{\"tree\":";
+
+/// Ends an UpdateResponse begun with [`UPDATE_OPEN`] and the tree: `,"meta":…}`, or
+/// `}` without meta.
+pub(crate) fn close_update(out: &mut String, meta: Option<&Meta<'_>>) {
+    if let Some(meta) = meta {
+        out.push_str(",\"meta\":");
+        meta.write_json(out);
+    }
+    out.push('}');
 }
 
 /// `{"tree":<tree_json>,"meta":<meta>}`, or `{"tree":<tree_json>}` without meta.
 pub(crate) fn update_message(tree_json: &str, meta: Option<&Meta<'_>>) -> String {
-    let mut out = Vec::with_capacity(tree_json.len() + 80);
-    out.extend_from_slice(b"{\"tree\":");
-    out.extend_from_slice(tree_json.as_bytes());
-    if let Some(meta) = meta {
-        out.extend_from_slice(b",\"meta\":");
-        meta.write_json(&mut out);
-    }
-    out.push(b'}');
-    // JSON text and the tree's JSON: UTF-8 throughout.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let mut out = String::with_capacity(tree_json.len() + 80);
+    out.push_str(UPDATE_OPEN);
+    out.push_str(tree_json);
+    close_update(&mut out, meta);
+    out
 }
 
 /// An error reply that changes nothing: `{"tree":{},"meta":{"success":false,…}}`.
@@ -193,6 +197,13 @@ pub(crate) struct Page<C: Controller> {
     pub(crate) envelopes: Vec<String>,
     /// Where the persisted fields live (group and path) and what was last stored.
     pub(crate) persist: Slot,
+    /// `who`'s group and user, shared with every context instead of copied into each.
+    ids: (Arc<str>, Option<Arc<str>>),
+    /// For a template rendered from the state's fields (`Template::render_fields`):
+    /// the tree sent before the mirror, rendered over again and swapped in.
+    spare: Option<Node>,
+    /// The field texts of the last such render (their buffers reused).
+    texts: FieldTexts,
 }
 
 impl<C: Controller> Page<C> {
@@ -204,7 +215,14 @@ impl<C: Controller> Page<C> {
         path: &str,
     ) -> Page<C> {
         let mut persist = Slot::new(&who.group_id, path);
+        let ids = (
+            Arc::from(who.group_id.as_str()),
+            who.user_id.as_deref().map(Arc::from),
+        );
         Page {
+            ids,
+            spare: None,
+            texts: FieldTexts::default(),
             state: shared.load_state(&mut persist).await,
             errors: BTreeMap::new(),
             flash: BTreeMap::new(),
@@ -220,8 +238,8 @@ impl<C: Controller> Page<C> {
     }
 
     fn context(&mut self, kind: ConnectKind, origin: Origin) -> Context {
-        let mut ctx = Context::new(kind, origin, self.who.group_id.clone());
-        ctx.user_id = self.who.user_id.clone();
+        let mut ctx = Context::new(kind, origin, self.ids.0.clone());
+        ctx.user_id = self.ids.1.clone();
         ctx.connection_id = self.connection_id;
         ctx.query = self.query.clone();
         ctx.flash = std::mem::take(&mut self.flash);
@@ -234,7 +252,7 @@ impl<C: Controller> Page<C> {
     async fn run(
         &mut self,
         shared: &Shared<C>,
-        mut ctx: Context,
+        ctx: &mut Context,
         what: &str,
         call: Call,
     ) -> Result<(), Error> {
@@ -242,15 +260,15 @@ impl<C: Controller> Page<C> {
         let c = &*shared.controller;
         let (result, after) = match call {
             Call::Mount => (
-                guarded(what, c.mount(&mut next, &mut ctx)).await,
+                guarded(what, c.mount(&mut next, ctx)).await,
                 After::Mount(ctx.kind),
             ),
             Call::Connect => (
-                guarded(what, c.on_connect(&mut next, &mut ctx)).await,
+                guarded(what, c.on_connect(&mut next, ctx)).await,
                 After::Connect,
             ),
             Call::Action(i) => (
-                guarded(what, c.dispatch(i, &mut next, &mut ctx)).await,
+                guarded(what, c.dispatch(i, &mut next, ctx)).await,
                 After::Action,
             ),
         };
@@ -275,8 +293,8 @@ impl<C: Controller> Page<C> {
         kind: ConnectKind,
     ) -> Result<(), Error> {
         self.errors.clear();
-        let ctx = self.context(kind, Origin::Lifecycle);
-        let r = self.run(shared, ctx, "mount", Call::Mount).await;
+        let mut ctx = self.context(kind, Origin::Lifecycle);
+        let r = self.run(shared, &mut ctx, "mount", Call::Mount).await;
         if let Err(e) = &r {
             self.errors = e.to_map();
         }
@@ -285,8 +303,11 @@ impl<C: Controller> Page<C> {
 
     /// The connect hook (WebSocket only): errors are logged and ignored.
     pub(crate) async fn on_connect(&mut self, shared: &Shared<C>) {
-        let ctx = self.context(self.persist.connect_kind(), Origin::Lifecycle);
-        if let Err(e) = self.run(shared, ctx, "on_connect", Call::Connect).await {
+        let mut ctx = self.context(self.persist.connect_kind(), Origin::Lifecycle);
+        if let Err(e) = self
+            .run(shared, &mut ctx, "on_connect", Call::Connect)
+            .await
+        {
             tracing::warn!(error = %e, group = %self.who.group_id, "on_connect failed; ignored");
         }
     }
@@ -314,10 +335,15 @@ impl<C: Controller> Page<C> {
             return name;
         };
         let mut ctx = self.context(ConnectKind::Action, Origin::Client);
-        ctx.action = Some(name.clone());
+        ctx.action = Some(name);
         ctx.data = msg.data;
         ctx.submitter = msg.submitter;
-        if let Err(e) = self.run(shared, ctx, "action", Call::Action(index)).await {
+        let result = self
+            .run(shared, &mut ctx, "action", Call::Action(index))
+            .await;
+        // The name goes back to the caller without a copy (the action cannot change it).
+        let name = ctx.action.take().unwrap_or_default();
+        if let Err(e) = result {
             tracing::debug!(action = %name, error = %e, "action failed");
             self.errors = e.to_map();
         }
@@ -346,12 +372,16 @@ impl<C: Controller> Page<C> {
             return false;
         };
         let mut ctx = self.context(ConnectKind::Action, d.origin);
-        ctx.action = Some(d.action.clone());
+        ctx.action = Some(d.action);
         ctx.data = d.data;
-        match self.run(shared, ctx, "dispatch", Call::Action(index)).await {
+        match self
+            .run(shared, &mut ctx, "dispatch", Call::Action(index))
+            .await
+        {
             Ok(()) => true,
             Err(e) => {
-                tracing::warn!(action = %d.action, error = %e, "dispatched action failed");
+                let action = ctx.action().unwrap_or_default();
+                tracing::warn!(action, error = %e, "dispatched action failed");
                 false
             }
         }
@@ -432,16 +462,35 @@ impl<C: Controller> Page<C> {
         Ok(shared.template.render_held(cache)?)
     }
 
-    /// Render and encode against the mirror: a diff, or the full tree on the first
-    /// render. The mirror is updated only when rendering succeeds.
-    pub(crate) fn render_update(&mut self, shared: &Shared<C>) -> Result<String, RenderFailure> {
+    /// Render and append the encoding against the mirror to `out`: a diff, or the full
+    /// tree on the first render. The mirror is updated (and `out` written) only when
+    /// rendering succeeds.
+    pub(crate) fn render_update(
+        &mut self,
+        shared: &Shared<C>,
+        out: &mut String,
+    ) -> Result<(), RenderFailure> {
+        let t = &shared.template;
+        if let Some(old) = &mut self.mirror {
+            // A template of top-level fields: rendered from the state into the spare
+            // tree, whose strings are reused, and swapped with the mirror.
+            if t.render_fields(&self.state, &mut self.texts, &mut self.spare) {
+                if let Some(new) = &mut self.spare {
+                    write_diff(old, new, out);
+                    std::mem::swap(old, new);
+                    return Ok(());
+                }
+            }
+        }
         let node = self.render_live(shared)?;
-        let json = match &self.mirror {
-            Some(old) => diff(old, &node),
-            None => full_json(&node),
-        };
-        self.mirror = Some(node);
-        Ok(json)
+        match &self.mirror {
+            Some(old) => write_diff(old, &node, out),
+            None => write_full(&node, out),
+        }
+        let old = self.mirror.replace(node);
+        // Only a template rendered from fields reuses the tree sent before.
+        self.spare = old.filter(|_| t.reads_fields());
+        Ok(())
     }
 
     /// `meta` for the current errors.

@@ -67,7 +67,6 @@ pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, S
 
 use crate::input::{parse_message, parse_post_body, ActionMessage};
 use crate::template::{RenderError, Template};
-use crate::tree::diff::diff;
 use crate::tree::json::full_json;
 
 /// What the handler answers with.

@@ -43,7 +43,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::http::{auth_response, origin_allowed, query_map, respond, text};
-use super::live::{error_message, update_message, Page, Shared};
+use super::live::{close_update, error_message, Meta, Page, RenderFailure, Shared, UPDATE_OPEN};
 use super::options::RateLimit;
 use super::realtime::{is_topic_error, owned_parts, Link};
 use super::registry::{ConnectionHandle, Delivery};
@@ -218,7 +218,14 @@ struct Outbox {
     capacity: usize,
     /// Frames were handed to the socket but not flushed yet.
     unflushed: bool,
+    /// Where updates are composed: kept between updates, so an update costs one
+    /// allocation (its frame) whatever its parts.
+    compose: String,
 }
+
+/// Updates up to this size are copied out of the composition buffer, which is kept;
+/// a larger one takes the buffer with it (idle connections stay small).
+const COMPOSE_KEEP: usize = 4096;
 
 impl Outbox {
     fn new(capacity: usize) -> Outbox {
@@ -226,7 +233,35 @@ impl Outbox {
             queue: VecDeque::new(),
             capacity: capacity.max(1),
             unflushed: false,
+            compose: String::new(),
         }
+    }
+
+    /// Begin an UpdateResponse with the page's update (rendered and diffed against
+    /// what the client holds); [`Outbox::finish_update`] completes and queues it.
+    /// Returns whether the tree is not empty (`{}`: nothing changed).
+    fn begin_update<C: Controller>(
+        &mut self,
+        page: &mut Page<C>,
+        shared: &Shared<C>,
+    ) -> Result<bool, RenderFailure> {
+        let out = &mut self.compose;
+        out.clear();
+        out.push_str(UPDATE_OPEN);
+        page.render_update(shared, out)?;
+        Ok(&out[UPDATE_OPEN.len()..] != "{}")
+    }
+
+    /// Complete the update begun by [`Outbox::begin_update`] with `meta` and queue it.
+    fn finish_update(&mut self, meta: Option<&Meta<'_>>) -> Result<(), End> {
+        close_update(&mut self.compose, meta);
+        let text = if self.compose.len() > COMPOSE_KEEP {
+            std::mem::take(&mut self.compose)
+        } else {
+            // Exactly sized: the frame takes this allocation over as it is.
+            self.compose.as_str().to_owned()
+        };
+        self.send(text)
     }
 
     /// Queue a text frame; `Err` when the client does not keep up.
@@ -350,20 +385,15 @@ async fn run<C, S>(
         if let Err(end) = send_envelopes(&mut page, &mut outbox) {
             break 'conn end;
         }
-        let first = match page.render_update(&shared) {
-            Ok(tree) => {
-                let meta = super::live::Meta {
-                    capabilities: shared.capabilities(),
-                    ..page.meta(None)
-                };
-                update_message(&tree, Some(&meta))
-            }
-            Err(e) => {
-                tracing::error!(connection = id, error = %e, "render failed; closing");
-                break 'conn End::Close(CloseCode::Error, "render failed");
-            }
+        if let Err(e) = outbox.begin_update(&mut page, &shared) {
+            tracing::error!(connection = id, error = %e, "render failed; closing");
+            break 'conn End::Close(CloseCode::Error, "render failed");
+        }
+        let meta = Meta {
+            capabilities: shared.capabilities(),
+            ..page.meta(None)
         };
-        if let Err(end) = outbox.send(first) {
+        if let Err(end) = outbox.finish_update(Some(&meta)) {
             break 'conn end;
         }
         let mut bucket = Bucket::new(opts.rate_limit);
@@ -490,14 +520,17 @@ async fn on_text<C: Controller>(
         _ => page.client_action(shared, msg).await,
     };
     send_envelopes(page, outbox)?;
-    let reply = match page.render_update(shared) {
-        Ok(tree) => update_message(&tree, Some(&page.meta(Some(&action)))),
+    match outbox.begin_update(page, shared) {
+        Ok(_) => outbox.finish_update(Some(&page.meta(Some(&action)))),
         Err(e) => {
             tracing::error!(error = %e, action = %action, "render failed");
-            error_message(GENERAL_ERROR_KEY, "render failed", Some(&action))
+            outbox.send(error_message(
+                GENERAL_ERROR_KEY,
+                "render failed",
+                Some(&action),
+            ))
         }
-    };
-    outbox.send(reply)
+    }
 }
 
 /// Send the error envelopes the last call produced (refused subscriptions).
@@ -523,9 +556,9 @@ async fn on_dispatch<C: Controller>(
     if !changed {
         return Ok(());
     }
-    match page.render_update(shared) {
-        Ok(tree) if tree == "{}" => Ok(()),
-        Ok(tree) => outbox.send(update_message(&tree, None)),
+    match outbox.begin_update(page, shared) {
+        Ok(false) => Ok(()),
+        Ok(true) => outbox.finish_update(None),
         Err(e) => {
             tracing::error!(error = %e, "render failed after a dispatch");
             Ok(())
