@@ -6,6 +6,7 @@
 //! topic and publish methods (`subscribe`, `publish`, `sync`, `session`, …) are in
 //! `transport::realtime`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -41,9 +42,11 @@ pub enum Origin {
 /// What an action or hook receives besides its state.
 #[derive(Debug)]
 pub struct Context {
-    pub(crate) action: Option<String>,
+    /// Borrowed from the action table when the name resolved (no copy per call).
+    pub(crate) action: Option<Cow<'static, str>>,
     pub(crate) data: Map<String, Value>,
-    pub(crate) submitter: Option<String>,
+    /// Borrowed from the action table when it names the action itself.
+    pub(crate) submitter: Option<Cow<'static, str>>,
     pub(crate) query: BTreeMap<String, String>,
     pub(crate) kind: ConnectKind,
     pub(crate) origin: Origin,
@@ -61,7 +64,7 @@ impl Context {
     /// (a JSON object; anything else is treated as empty).
     pub fn for_test(action: &str, data: Value) -> Context {
         let mut ctx = Context::new(ConnectKind::NewConnect, Origin::Client, "test-group".into());
-        ctx.action = Some(action.to_string());
+        ctx.action = Some(Cow::Owned(action.to_string()));
         if let Value::Object(m) = data {
             ctx.data = m;
         }

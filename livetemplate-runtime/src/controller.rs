@@ -154,7 +154,17 @@ pub trait Controller: Send + Sync + 'static {
 
 /// Find the action a name resolves to (exact match against every alias).
 pub fn resolve_action(actions: &[ActionSpec], name: &str) -> Option<usize> {
-    actions.iter().position(|a| a.aliases.contains(&name))
+    resolve_alias(actions, name).map(|(i, _)| i)
+}
+
+/// [`resolve_action`], with the table's own copy of the name.
+pub(crate) fn resolve_alias(actions: &[ActionSpec], name: &str) -> Option<(usize, &'static str)> {
+    actions.iter().enumerate().find_map(|(i, a)| {
+        a.aliases
+            .iter()
+            .find(|&&alias| alias == name)
+            .map(|&alias| (i, alias))
+    })
 }
 
 /// What an action or hook may return: `()`, or `Result<(), E>` where `E: Into<Error>`.

@@ -55,6 +55,23 @@ async fn last_writer_wins_and_delete_removes() -> Result<(), StoreError> {
 }
 
 #[tokio::test]
+async fn set_now_writes_at_once_as_set_does() -> Result<(), StoreError> {
+    let store = MemoryStore::builder().max_entries(2).build()?;
+    let shared: Arc<dyn SessionStore> = Arc::new(store.clone());
+    for (group, value) in [("a", "1"), ("b", "2"), ("a", "3")] {
+        let written = shared.set_now(group, &Bytes::from(value));
+        assert!(matches!(written, Some(Ok(()))), "{group}");
+    }
+    assert_eq!(store.get("a").await?.as_deref(), Some(&b"3"[..]));
+    // Writing `a` again made it the most recent: a new group evicts `b`.
+    shared.set_now("c", &Bytes::from_static(b"4"));
+    assert_eq!(store.get("b").await?, None);
+    assert_eq!(store.get("a").await?.as_deref(), Some(&b"3"[..]));
+    assert_eq!(store.len(), 2);
+    Ok(())
+}
+
+#[tokio::test]
 async fn list_and_touch_see_live_records() -> Result<(), StoreError> {
     let store = MemoryStore::new();
     store.set("a", Bytes::from_static(b"1")).await?;

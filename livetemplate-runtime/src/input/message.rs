@@ -59,6 +59,33 @@ pub struct ActionMessage {
 /// assert_eq!(msg.data["n"], 1);
 /// ```
 pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputError> {
+    read_message(text, max_len).map(MessageRef::into_owned)
+}
+
+/// An action message as [`parse_message`] reads it, its strings borrowed from the
+/// input where they have no escapes.
+#[derive(Debug)]
+pub(crate) struct MessageRef<'a> {
+    /// Never empty (see [`ActionMessage::action`]).
+    pub(crate) action: Cow<'a, str>,
+    pub(crate) data: Map<String, Value>,
+    pub(crate) submitter: Option<Cow<'a, str>>,
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl MessageRef<'_> {
+    fn into_owned(self) -> ActionMessage {
+        ActionMessage {
+            action: self.action.into_owned(),
+            data: self.data,
+            submitter: self.submitter.map(Cow::into_owned),
+            extra: self.extra,
+        }
+    }
+}
+
+/// [`parse_message`] without copying the strings.
+pub(crate) fn read_message(text: &str, max_len: usize) -> Result<MessageRef<'_>, InputError> {
     if text.len() > max_len {
         return Err(InputError::TooLarge {
             len: text.len(),
@@ -71,7 +98,7 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
     };
     let action = match fields.action {
         None => return Err(InputError::MissingAction),
-        Some(Value::String(s)) => s,
+        Some(Field::Str(s)) => s,
         Some(_) => return Err(InputError::ActionNotString),
     };
     let data = match fields.data {
@@ -80,13 +107,18 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
         Some(_) => return Err(InputError::DataNotObject),
     };
     let submitter = match fields.submitter {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s),
-        Some(_) => return Err(InputError::SubmitterNotString),
+        None | Some(Field::Null) => None,
+        Some(Field::Str(s)) if s.is_empty() => None,
+        Some(Field::Str(s)) => Some(s),
+        Some(Field::Other) => return Err(InputError::SubmitterNotString),
     };
-    let action = resolve_action_name(action, submitter.as_deref());
-    Ok(ActionMessage {
+    // An empty action falls back to the submitter, then to `"submit"`.
+    let action = match (action.is_empty(), &submitter) {
+        (false, _) => action,
+        (true, Some(s)) => s.clone(),
+        (true, None) => Cow::Borrowed(DEFAULT_ACTION),
+    };
+    Ok(MessageRef {
         action,
         data,
         submitter,
@@ -95,72 +127,79 @@ pub fn parse_message(text: &str, max_len: usize) -> Result<ActionMessage, InputE
 }
 
 /// A message's top level, read in one pass (as a `Value` would be, the last of equal
-/// keys winning): the known keys as values, the others into `extra`; `None` when the
-/// JSON is not an object.
-struct Top(Option<TopFields>);
+/// keys winning): the known keys into their slots, the others into `extra`; `None` when
+/// the JSON is not an object.
+struct Top<'de>(Option<TopFields<'de>>);
 
 #[derive(Default)]
-struct TopFields {
-    action: Option<Value>,
+struct TopFields<'de> {
+    action: Option<Field<'de>>,
     data: Option<Value>,
-    submitter: Option<Value>,
+    submitter: Option<Field<'de>>,
     extra: Map<String, Value>,
 }
 
-impl<'de> Deserialize<'de> for Top {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
+/// A value that should be a string: the string (borrowed when it has no escapes),
+/// `null`, or anything else (read through and dropped).
+enum Field<'de> {
+    Str(Cow<'de, str>),
+    Null,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_any(TopVisitor)
     }
 }
 
 struct TopVisitor;
 
-/// Any non-object JSON value: not a message (its inside is still checked as JSON).
-macro_rules! not_an_object {
-    ($($method:ident($ty:ty)),* $(,)?) => {
+/// Visitor methods that ignore their argument and answer `$answer`.
+macro_rules! answer {
+    ($ret:ty => $answer:expr; $($method:ident($ty:ty)),* $(,)?) => {
         $(
-            fn $method<E: de::Error>(self, _: $ty) -> Result<Top, E> {
-                Ok(Top(None))
+            fn $method<E: de::Error>(self, _: $ty) -> Result<$ret, E> {
+                Ok($answer)
             }
         )*
     };
 }
 
 impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Top;
+    type Value = Top<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut fields = TopFields::default();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let slot = match &*key {
-                "action" => &mut fields.action,
-                "data" => &mut fields.data,
-                "submitter" => &mut fields.submitter,
+            match &*key {
+                "action" => fields.action = Some(map.next_value()?),
+                "data" => fields.data = Some(map.next_value()?),
+                "submitter" => fields.submitter = Some(map.next_value()?),
                 _ => {
                     let value = map.next_value()?;
                     fields.extra.insert(key.into_owned(), value);
-                    continue;
                 }
-            };
-            *slot = Some(map.next_value()?);
+            }
         }
         Ok(Top(Some(fields)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Top(None))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Top<'de>, E> {
         Ok(Top(None))
     }
 
-    not_an_object!(
+    // Any other JSON value: not a message (its inside is still checked as JSON).
+    answer!(Top<'de> => Top(None);
         visit_bool(bool),
         visit_i64(i64),
         visit_u64(u64),
@@ -168,6 +207,57 @@ impl<'de> Visitor<'de> for TopVisitor {
         visit_u128(u128),
         visit_f64(f64),
         visit_str(&str),
+    );
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field<'de>, D::Error> {
+        d.deserialize_any(FieldVisitor)
+    }
+}
+
+struct FieldVisitor;
+
+impl<'de> Visitor<'de> for FieldVisitor {
+    type Value = Field<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Field<'de>, E> {
+        Ok(Field::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Field::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Field::Other)
+    }
+
+    answer!(Field<'de> => Field::Other;
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_i128(i128),
+        visit_u128(u128),
+        visit_f64(f64),
     );
 }
 

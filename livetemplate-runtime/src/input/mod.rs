@@ -30,6 +30,7 @@ pub use message::{is_redacted, parse_message, ActionMessage, DEFAULT_ACTION};
 pub use value::parse_value;
 
 pub(crate) use form::bind_lenient;
+pub(crate) use message::read_message;
 
 use crate::context::Context;
 use crate::error::Error;

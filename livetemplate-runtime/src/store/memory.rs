@@ -415,6 +415,12 @@ impl SessionStore for MemoryStore {
         })
     }
 
+    fn set_now(&self, group: &str, value: &Bytes) -> Option<Result<(), StoreError>> {
+        self.ensure_sweeper();
+        self.inner.set(group, value.clone());
+        Some(Ok(()))
+    }
+
     fn delete<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.inner.delete(group);

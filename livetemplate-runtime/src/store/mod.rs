@@ -72,6 +72,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Replaces the record of `group` with `value` and restarts its idle timer.
     fn set<'a>(&'a self, group: &'a str, value: Bytes) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// [`SessionStore::set`] done at once, for a store that never waits (one in memory):
+    /// `Some` with the outcome, or `None` when the store cannot, and the caller awaits
+    /// `set` instead. Spares a boxed future per write; the default returns `None`.
+    fn set_now(&self, group: &str, value: &Bytes) -> Option<Result<(), StoreError>> {
+        let _ = (group, value);
+        None
+    }
+
     /// Removes the record of `group`. Removing a missing record is not an error.
     fn delete<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 
@@ -97,6 +105,10 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
 
     fn set<'a>(&'a self, group: &'a str, value: Bytes) -> BoxFuture<'a, Result<(), StoreError>> {
         (**self).set(group, value)
+    }
+
+    fn set_now(&self, group: &str, value: &Bytes) -> Option<Result<(), StoreError>> {
+        (**self).set_now(group, value)
     }
 
     fn delete<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {

@@ -349,7 +349,9 @@ where
             return finish(mount_failed(), &page.who);
         }
     }
-    let action = page.client_action(shared, msg).await;
+    let action = page
+        .client_action(shared, &msg.action, msg.data, msg.submitter.as_deref())
+        .await;
     let node = match page.render(shared) {
         Ok(n) => n,
         Err(e) => return finish(render_failed(e), &page.who),

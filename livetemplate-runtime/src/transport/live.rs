@@ -4,6 +4,7 @@
 //!
 //! Nothing here reads sockets or HTTP requests; `http.rs` and `ws.rs` drive it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -17,9 +18,9 @@ use super::persist::{After, Slot};
 use super::realtime::Link;
 use super::registry::{Dispatch, Registry, Synced};
 use super::session::Who;
-use super::{ActionMessage, RenderError, Template};
+use super::{RenderError, Template};
 use crate::context::{ConnectKind, Context, Origin};
-use crate::controller::{resolve_action, ActionKind, Controller};
+use crate::controller::{resolve_alias, ActionKind, Controller};
 use crate::error::{Error, GENERAL_ERROR_KEY};
 use crate::template::{FieldTexts, RenderCache};
 use crate::tree::diff::write_diff;
@@ -313,41 +314,42 @@ impl<C: Controller> Page<C> {
     }
 
     /// A client action: clear field errors, resolve (unknown and internal actions
-    /// fail), run, record errors. Returns the action name to echo in `meta.action`.
-    pub(crate) async fn client_action(&mut self, shared: &Shared<C>, msg: ActionMessage) -> String {
+    /// fail), run, record errors. `action` is never empty (the message readers resolve
+    /// an empty one). Returns the action name to echo in `meta.action`.
+    pub(crate) async fn client_action(
+        &mut self,
+        shared: &Shared<C>,
+        action: &str,
+        data: Map<String, Value>,
+        submitter: Option<&str>,
+    ) -> Cow<'static, str> {
         self.errors.clear();
-        let name = if msg.action.is_empty() {
-            msg.submitter
-                .clone()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "submit".into())
-        } else {
-            msg.action
-        };
-        let found =
-            resolve_action(C::ACTIONS, &name).filter(|&i| C::ACTIONS[i].kind == ActionKind::Client);
-        let Some(index) = found else {
-            tracing::warn!(action = %name, "unknown action");
+        let found = resolve_alias(C::ACTIONS, action)
+            .filter(|&(i, _)| C::ACTIONS[i].kind == ActionKind::Client);
+        let Some((index, name)) = found else {
+            tracing::warn!(action, "unknown action");
             self.errors.insert(
                 GENERAL_ERROR_KEY.into(),
-                format!("unknown action \"{name}\""),
+                format!("unknown action \"{action}\""),
             );
-            return name;
+            return Cow::Owned(action.to_owned());
         };
         let mut ctx = self.context(ConnectKind::Action, Origin::Client);
-        ctx.action = Some(name);
-        ctx.data = msg.data;
-        ctx.submitter = msg.submitter;
-        let result = self
+        ctx.action = Some(Cow::Borrowed(name));
+        ctx.data = data;
+        // A form's submitter usually names the action itself.
+        ctx.submitter = submitter.map(|s| match s == name {
+            true => Cow::Borrowed(name),
+            false => Cow::Owned(s.to_owned()),
+        });
+        if let Err(e) = self
             .run(shared, &mut ctx, "action", Call::Action(index))
-            .await;
-        // The name goes back to the caller without a copy (the action cannot change it).
-        let name = ctx.action.take().unwrap_or_default();
-        if let Err(e) = result {
-            tracing::debug!(action = %name, error = %e, "action failed");
+            .await
+        {
+            tracing::debug!(action = name, error = %e, "action failed");
             self.errors = e.to_map();
         }
-        name
+        Cow::Borrowed(name)
     }
 
     /// `__navigate__`: the data becomes the new query and mount runs again.
@@ -367,12 +369,12 @@ impl<C: Controller> Page<C> {
     /// (state untouched). Field errors the user is looking at stay until the user's own
     /// next action. Returns whether the page may have changed (render needed).
     pub(crate) async fn server_dispatch(&mut self, shared: &Shared<C>, d: Dispatch) -> bool {
-        let Some(index) = resolve_action(C::ACTIONS, &d.action) else {
+        let Some((index, name)) = resolve_alias(C::ACTIONS, &d.action) else {
             tracing::debug!(action = %d.action, "dispatched action unknown; dropped");
             return false;
         };
         let mut ctx = self.context(ConnectKind::Action, d.origin);
-        ctx.action = Some(d.action);
+        ctx.action = Some(Cow::Borrowed(name));
         ctx.data = d.data;
         match self
             .run(shared, &mut ctx, "dispatch", Call::Action(index))
@@ -380,8 +382,7 @@ impl<C: Controller> Page<C> {
         {
             Ok(()) => true,
             Err(e) => {
-                let action = ctx.action().unwrap_or_default();
-                tracing::warn!(action, error = %e, "dispatched action failed");
+                tracing::warn!(action = name, error = %e, "dispatched action failed");
                 false
             }
         }

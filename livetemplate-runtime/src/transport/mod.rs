@@ -65,7 +65,7 @@ pub use registry::{ConnectionHandle, Dispatch, DispatchError, DispatchSender, Re
 pub use serve::{serve, serve_listener, serve_with_shutdown, App, DEFAULT_SHUTDOWN_GRACE};
 pub use session::{AuthError, Authenticator, BasicAuth, Identity, FLASH_COOKIE, SESSION_COOKIE};
 
-use crate::input::{parse_message, parse_post_body, ActionMessage};
+use crate::input::{parse_message, parse_post_body};
 use crate::template::{RenderError, Template};
 use crate::tree::json::full_json;
 

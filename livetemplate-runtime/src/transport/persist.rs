@@ -169,7 +169,11 @@ impl Persistence {
             }
         }
         self.counters.writes.fetch_add(1, Ordering::Relaxed);
-        match self.store.set(&slot.key, bytes.clone()).await {
+        let written = match self.store.set_now(&slot.key, &bytes) {
+            Some(done) => done,
+            None => self.store.set(&slot.key, bytes.clone()).await,
+        };
+        match written {
             Ok(()) => {
                 slot.read_failed = false;
                 slot.last = Some((bytes, Instant::now()));

@@ -21,6 +21,7 @@
 //! sent as `{"tree":…}` without `meta`; field errors on screen are kept until the
 //! user's own next action.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ use super::{parse_message, Response};
 use crate::context::Disconnect;
 use crate::controller::Controller;
 use crate::error::GENERAL_ERROR_KEY;
+use crate::input::read_message;
 
 /// Reply to a rate-limited message.
 const RATE_LIMIT_MESSAGE: &str = "Too many requests. Please slow down.";
@@ -428,6 +430,15 @@ async fn run<C, S>(
             if let Err(end) = step {
                 break 'conn end;
             }
+            if outbox.pending() {
+                // Write the reply now: the socket nearly always takes it at once, and
+                // the loop need not turn again for it. If it does not, the waker is
+                // registered and the drain branch above finishes the job.
+                let now = std::future::poll_fn(|cx| Poll::Ready(outbox.poll_drain(&mut sink, cx)));
+                if let Poll::Ready(Err(end)) = now.await {
+                    break 'conn end;
+                }
+            }
         }
     };
 
@@ -499,7 +510,7 @@ async fn on_text<C: Controller>(
             action.as_deref(),
         ));
     }
-    let msg = match parse_message(text, shared.options.max_message_size) {
+    let msg = match read_message(text, shared.options.max_message_size) {
         Ok(m) => m,
         Err(e) => {
             tracing::debug!(error = %e, "malformed message");
@@ -510,14 +521,17 @@ async fn on_text<C: Controller>(
             ));
         }
     };
-    let action = match msg.action.as_str() {
+    let action = match &*msg.action {
         "__ping__" => return outbox.send("{\"pong\":true}".into()),
         "__navigate__" => {
             let kind = page.persist.connect_kind();
             page.navigate(shared, msg.data, kind).await;
-            "__navigate__".to_string()
+            Cow::Borrowed("__navigate__")
         }
-        _ => page.client_action(shared, msg).await,
+        name => {
+            page.client_action(shared, name, msg.data, msg.submitter.as_deref())
+                .await
+        }
     };
     send_envelopes(page, outbox)?;
     match outbox.begin_update(page, shared) {
