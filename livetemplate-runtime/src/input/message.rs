@@ -92,9 +92,12 @@ pub(crate) fn read_message(text: &str, max_len: usize) -> Result<MessageRef<'_>,
             max: max_len,
         });
     }
-    let Top(fields) = serde_json::from_str(text).map_err(InputError::Json)?;
-    let Some(fields) = fields else {
-        return Err(InputError::NotAnObject);
+    let fields = match plain_fields(text) {
+        Some(fields) => fields,
+        None => {
+            let Top(fields) = serde_json::from_str(text).map_err(InputError::Json)?;
+            fields.ok_or(InputError::NotAnObject)?
+        }
     };
     let action = match fields.action {
         None => return Err(InputError::MissingAction),
@@ -126,13 +129,63 @@ pub(crate) fn read_message(text: &str, max_len: usize) -> Result<MessageRef<'_>,
     })
 }
 
+/// The top level of the message a browser sends for a click, read without a JSON
+/// parser: `{"action":"…","data":{},"submitter":"…"}` (keys in any order, `data` and
+/// `submitter` optional) with no spaces and strings without escapes or control
+/// characters. `None` for anything else: the JSON reader then reads it, with the same
+/// result (it would borrow the same strings).
+pub(crate) fn plain_fields(text: &str) -> Option<TopFields<'_>> {
+    let mut rest = text.strip_prefix('{')?.strip_suffix('}')?;
+    let mut fields = TopFields::default();
+    loop {
+        let (key, after) = plain_string(rest)?;
+        rest = after.strip_prefix(':')?;
+        match key {
+            "action" | "submitter" => {
+                let (value, after) = plain_string(rest)?;
+                let slot = if key == "action" {
+                    &mut fields.action
+                } else {
+                    &mut fields.submitter
+                };
+                if slot.replace(Field::Str(Cow::Borrowed(value))).is_some() {
+                    return None; // a repeated key: the JSON reader keeps the last one
+                }
+                rest = after;
+            }
+            "data" => {
+                rest = rest.strip_prefix("{}")?;
+                if fields.data.replace(Value::Object(Map::new())).is_some() {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+        if rest.is_empty() {
+            return Some(fields);
+        }
+        rest = rest.strip_prefix(',')?;
+    }
+}
+
+/// The JSON string at the start of `s` when it has no escapes and no control
+/// characters: its text, and what follows it.
+fn plain_string(s: &str) -> Option<(&str, &str)> {
+    let body = s.strip_prefix('"')?;
+    let end = body
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+    // The byte at `end` is ASCII: both slices are on character boundaries.
+    (body.as_bytes()[end] == b'"').then(|| (&body[..end], &body[end + 1..]))
+}
+
 /// A message's top level, read in one pass (as a `Value` would be, the last of equal
 /// keys winning): the known keys into their slots, the others into `extra`; `None` when
 /// the JSON is not an object.
 struct Top<'de>(Option<TopFields<'de>>);
 
-#[derive(Default)]
-struct TopFields<'de> {
+#[derive(Debug, Default)]
+pub(crate) struct TopFields<'de> {
     action: Option<Field<'de>>,
     data: Option<Value>,
     submitter: Option<Field<'de>>,
@@ -141,6 +194,7 @@ struct TopFields<'de> {
 
 /// A value that should be a string: the string (borrowed when it has no escapes),
 /// `null`, or anything else (read through and dropped).
+#[derive(Debug)]
 enum Field<'de> {
     Str(Cow<'de, str>),
     Null,

@@ -218,12 +218,15 @@ proptest::proptest! {
                 ]),
                 proptest::sample::select(vec![
                     "\"go\"", "\"\"", "null", "1", "true", "{}", "{\"a\":[1,{\"b\":null}]}",
-                    "[1,2]", "\"s\\u00e9\"", "-1.5e3",
+                    "[1,2]", "\"s\\u00e9\"", "-1.5e3", "\"\t\"", "\"é\"", "\"a\\\\\"",
+                    "\"increment\"", "{ }",
                 ]),
             ),
             0..5,
         ),
-        top in proptest::sample::select(vec!["object", "array", "scalar", "broken", "trailing"]),
+        top in proptest::sample::select(vec![
+            "object", "object", "object", "array", "scalar", "broken", "trailing", "brace", "space",
+        ]),
     ) {
         let body = entries
             .iter()
@@ -235,8 +238,35 @@ proptest::proptest! {
             "array" => format!("[{{{body}}}, 1]"),
             "scalar" => "\"action\"".to_owned(),
             "broken" => format!("{{{body}"),
+            "brace" => format!("{{{body}}}}}"),
+            "space" => format!("{{ {body}}}"),
             _ => format!("{{{body}}} x"),
         };
         proptest::prop_assert_eq!(outcome(parse_message(&text, MAX)), reference(&text), "{}", text);
+    }
+}
+
+#[test]
+fn a_click_is_read_without_the_json_reader() {
+    use crate::input::message::plain_fields;
+    for text in [
+        r#"{"action":"increment","data":{},"submitter":"increment"}"#,
+        r#"{"submitter":"","action":"é"}"#,
+        r#"{"action":""}"#,
+    ] {
+        assert!(plain_fields(text).is_some(), "{text}");
+        assert_eq!(outcome(parse_message(text, MAX)), reference(text), "{text}");
+    }
+    for text in [
+        r#"{"action":"a\"b"}"#,
+        r#"{"action":"a","action":"b"}"#,
+        r#"{"action":"a","data":{"x":1}}"#,
+        r#"{"action": "a"}"#,
+        r#"{"action":"a","x":1}"#,
+        r#"{}"#,
+        r#"{"action":"a"}}"#,
+    ] {
+        assert!(plain_fields(text).is_none(), "{text}");
+        assert_eq!(outcome(parse_message(text, MAX)), reference(text), "{text}");
     }
 }
