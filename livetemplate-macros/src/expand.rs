@@ -184,9 +184,44 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
         .iter()
         .any(|a| a.kind == Kind::Client && a.names.iter().any(|n| n.value == "change"));
 
+    // A plain `fn` action runs in `dispatch_now`; `dispatch` wraps that call in a future.
     let arms = model.actions.iter().enumerate().map(|(index, action)| {
-        let future = boxed_call(p, &action.method);
-        quote!(#index => #future,)
+        if action.method.is_async() {
+            let future = boxed_call(p, &action.method);
+            quote!(#index => #future,)
+        } else {
+            quote! {
+                #index => ::std::boxed::Box::pin(async move {
+                    <Self as #controller>::dispatch_now(self, #index, __lt_state, __lt_ctx)
+                        .unwrap_or_else(|| ::core::result::Result::Err(#error::msg("action did not run")))
+                }),
+            }
+        }
+    });
+    let now_arms: Vec<TokenStream> = model
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, action)| !action.method.is_async())
+        .map(|(index, action)| {
+            let body = call_body(p, &action.method);
+            quote!(#index => ::core::option::Option::Some((|| { #body })()),)
+        })
+        .collect();
+    let dispatch_now = (!now_arms.is_empty()).then(|| {
+        quote! {
+            fn dispatch_now(
+                &self,
+                __lt_index: usize,
+                __lt_state: &mut Self::State,
+                __lt_ctx: &mut #context,
+            ) -> ::core::option::Option<::core::result::Result<(), #error>> {
+                match __lt_index {
+                    #(#now_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
     });
     let fallback = quote! {
         ::std::boxed::Box::pin(::core::future::ready(::core::result::Result::Err(
@@ -265,6 +300,7 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
                 ) -> #box_future<'__lt_a, ::core::result::Result<(), #error>> {
                     #dispatch_body
                 }
+                #dispatch_now
                 #mount
                 #on_connect
                 #on_disconnect
@@ -274,12 +310,22 @@ fn controller_impl(p: &Paths, model: &Controller) -> TokenStream {
 }
 
 /// `Box::pin(async move { extract…; call; convert })` for an action, `#[mount]` or
-/// `#[on_connect]` method, in a scope with `self`, `__lt_state` and `__lt_ctx`.
+/// `#[on_connect]` method, in a scope with `self`, `__lt_state` and `__lt_ctx`. The
+/// boxing (where "future is not `Send`" is reported) is spanned at the method name.
+fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
+    let body = call_body(p, method);
+    let ident = method.ident();
+    quote_spanned! {ident.span()=>
+        ::std::boxed::Box::pin(async move { #body })
+    }
+}
+
+/// `extract…; call; convert` for a method, in a scope with `self`, `__lt_state` and
+/// `__lt_ctx`, evaluating to `Result<(), Error>` (an extraction error returns early).
 ///
 /// Spans: extraction at each parameter's type (so "cannot be an action parameter" lands
-/// on it), the conversion at the return type, the call and the boxing (where "future is
-/// not `Send`" is reported) at the method name.
-fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
+/// on it), the conversion at the return type, the call at the method name.
+fn call_body(p: &Paths, method: &Method) -> TokenStream {
     let from_context = p.extract();
     let mut extracts = Vec::new();
     let mut args = Vec::new();
@@ -319,11 +365,9 @@ fn boxed_call(p: &Paths, method: &Method) -> TokenStream {
     let into_result = respan(p.action_result(), output_span);
     let convert = quote_spanned!(output_span=> #into_result::into_action_result(__lt_out));
     quote_spanned! {ident.span()=>
-        ::std::boxed::Box::pin(async move {
-            #(#extracts)*
-            let __lt_out = #call;
-            #convert
-        })
+        #(#extracts)*
+        let __lt_out = #call;
+        #convert
     }
 }
 

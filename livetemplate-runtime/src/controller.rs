@@ -124,6 +124,20 @@ pub trait Controller: Send + Sync + 'static {
         ctx: &'a mut Context,
     ) -> BoxFuture<'a, Result<(), Error>>;
 
+    /// Run action `index` at once when it does not wait (a plain `fn`), and return its
+    /// result; `None` when it must be awaited through [`Controller::dispatch`]. Spares
+    /// synchronous actions a boxed future. `#[controller]` generates it; the default
+    /// always answers `None`.
+    fn dispatch_now(
+        &self,
+        index: usize,
+        state: &mut Self::State,
+        ctx: &mut Context,
+    ) -> Option<Result<(), Error>> {
+        let _ = (index, state, ctx);
+        None
+    }
+
     /// Mount hook: every HTTP GET/POST and every WebSocket connect and reconnect.
     fn mount<'a>(
         &'a self,

@@ -66,7 +66,14 @@ pub mod persist {
         } else {
             text.push(b',');
         }
-        serde_json::to_writer(&mut *text, key)?;
+        if key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            serde_json::to_writer(&mut *text, key)?;
+        } else {
+            // A field name: nothing to escape.
+            text.push(b'"');
+            text.extend_from_slice(key.as_bytes());
+            text.push(b'"');
+        }
         text.push(b':');
         serde_json::to_writer(&mut *text, value)
             .map_err(|e| serde_json::Error::custom(format!("persisted field `{key}`: {e}")))

@@ -295,6 +295,27 @@ async fn internal_kind_and_async_action() {
     assert_eq!(state.log, ["refresh"]);
 }
 
+#[test]
+fn plain_fn_actions_run_at_once_async_ones_are_awaited() {
+    let controller = TodoController::default();
+    let now = |name: &str| {
+        let index = resolve_action(TodoController::ACTIONS, name).expect("resolves");
+        let mut ctx = Context::for_test(name, json!({}));
+        let mut state = TodoState::default();
+        controller
+            .dispatch_now(index, &mut state, &mut ctx)
+            .map(|r| r.map_err(|e| e.to_string()))
+    };
+    assert_eq!(now("clear_done"), Some(Ok(())));
+    assert!(matches!(now("save"), Some(Err(_))), "{:?}", now("save"));
+    assert_eq!(now("add"), None);
+    assert_eq!(now("refresh"), None);
+    let mut ctx = Context::for_test("x", json!({}));
+    assert!(controller
+        .dispatch_now(99, &mut TodoState::default(), &mut ctx)
+        .is_none());
+}
+
 #[tokio::test]
 async fn out_of_range_index_is_an_error() {
     let mut ctx = Context::for_test("x", json!({}));

@@ -169,11 +169,14 @@ async fn guarded<F: std::future::Future<Output = Result<(), Error>>>(
 ) -> Result<(), Error> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
-        Err(_) => {
-            tracing::error!(hook = what, "user code panicked");
-            Err(Error::msg("internal error"))
-        }
+        Err(_) => Err(panicked(what)),
     }
+}
+
+/// The error a panic in user code becomes (logged).
+fn panicked(what: &str) -> Error {
+    tracing::error!(hook = what, "user code panicked");
+    Error::msg("internal error")
 }
 
 /// One live page: a WebSocket connection, or the short life of one HTTP request.
@@ -268,10 +271,18 @@ impl<C: Controller> Page<C> {
                 guarded(what, c.on_connect(&mut next, ctx)).await,
                 After::Connect,
             ),
-            Call::Action(i) => (
-                guarded(what, c.dispatch(i, &mut next, ctx)).await,
-                After::Action,
-            ),
+            Call::Action(i) => {
+                // A plain `fn` action runs at once, without a boxed future.
+                let now = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    c.dispatch_now(i, &mut next, ctx)
+                }));
+                let result = match now {
+                    Ok(Some(result)) => result,
+                    Ok(None) => guarded(what, c.dispatch(i, &mut next, ctx)).await,
+                    Err(_) => Err(panicked(what)),
+                };
+                (result, After::Action)
+            }
         };
         self.flash = std::mem::take(&mut ctx.flash);
         let mut realtime = std::mem::take(&mut ctx.realtime);

@@ -102,6 +102,23 @@ impl<const CHANGE: bool> Controller for Counter<CHANGE> {
         })
     }
 
+    /// Increment, decrement and panic run at once (as plain `fn` actions do); the
+    /// others through `dispatch`.
+    fn dispatch_now(
+        &self,
+        index: usize,
+        state: &mut Count,
+        _ctx: &mut Context,
+    ) -> Option<Result<(), Error>> {
+        match index {
+            0 => state.count += 1,
+            1 => state.count -= 1,
+            7 => panic!("deliberate panic in an action"),
+            _ => return None,
+        }
+        Some(Ok(()))
+    }
+
     fn mount<'a>(
         &'a self,
         state: &'a mut Count,
