@@ -473,3 +473,53 @@ async fn upgrades_over_the_connection_limit_get_503() {
     let mut again = connect(addr, "/", "").await;
     assert!(recv(&mut again).await.starts_with(r#"{"tree":{"s":"#));
 }
+
+/// A client that sends its first frame in the same packet as the upgrade request: the
+/// server reads it from what arrived with the request.
+#[tokio::test]
+async fn a_frame_sent_with_the_upgrade_request_is_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::protocol::Role;
+    use tokio_tungstenite::WebSocketStream;
+
+    let addr = start(counter()).await;
+    let cookie = session_cookie(addr, "/").await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut bytes = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Cookie: {cookie}\r\n\r\n"
+    )
+    .into_bytes();
+    // One masked text frame.
+    let payload = br#"{"action":"increment","data":{}}"#;
+    let mask = [1u8, 2, 3, 4];
+    bytes.extend_from_slice(&[0x81, 0x80 | payload.len() as u8]);
+    bytes.extend_from_slice(&mask);
+    bytes.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    stream.write_all(&bytes).await.expect("write");
+
+    let mut head = Vec::new();
+    let end = loop {
+        let mut buf = [0u8; 512];
+        let n = stream.read(&mut buf).await.expect("read");
+        assert!(n > 0, "closed before the response");
+        head.extend_from_slice(&buf[..n]);
+        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let rest = head.split_off(end);
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let mut ws = WebSocketStream::from_partially_read(stream, rest, Role::Client, None).await;
+    assert_eq!(recv(&mut ws).await, first_frame(0, OK));
+    assert_eq!(
+        recv(&mut ws).await,
+        r#"{"tree":{"0":"1"},"meta":{"success":true,"errors":{},"action":"increment"}}"#
+    );
+}

@@ -36,6 +36,7 @@ use http::header::{
 use http::{HeaderValue, Request, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -152,7 +153,21 @@ pub(crate) fn upgrade<C: Controller, B>(shared: Arc<Shared<C>>, req: Request<B>)
     tokio::spawn(async move {
         let _task = task;
         match on_upgrade.await {
-            Ok(upgraded) => run(shared, TokioIo::new(upgraded), who, query, request).await,
+            Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+                // A TCP connection served by hyper-util (`serve`, axum): frames go
+                // straight to the socket instead of through the upgrade's layers.
+                Ok(parts) => {
+                    // A copy of what was read ahead, and hyper's read buffer (which the
+                    // `Bytes` would keep alive for the life of the connection) let go.
+                    let ahead = parts.read_buf.to_vec();
+                    drop(parts.read_buf);
+                    run(shared, parts.io.into_inner(), ahead, who, query, request).await
+                }
+                Err(upgraded) => {
+                    let io = TokioIo::new(upgraded);
+                    run(shared, io, Vec::new(), who, query, request).await
+                }
+            },
             Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
         }
     });
@@ -200,6 +215,16 @@ impl Bucket {
             false
         }
     }
+}
+
+/// What woke the event loop.
+enum Event {
+    /// A frame, an error or the end of the stream.
+    Frame(Option<Result<Message, WsError>>),
+    /// A server or peer dispatch.
+    Dispatch(Delivery),
+    /// Writing failed or the server shuts down.
+    End(End),
 }
 
 /// Why the event loop stopped.
@@ -337,6 +362,7 @@ fn write_failed(e: WsError) -> End {
 async fn run<C, S>(
     shared: Arc<Shared<C>>,
     io: S,
+    read_ahead: Vec<u8>,
     who: Who,
     query: std::collections::BTreeMap<String, String>,
     request: Arc<http::request::Parts>,
@@ -345,10 +371,14 @@ async fn run<C, S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let opts = &shared.options;
-    let ws =
-        WebSocketStream::from_raw_socket(io, Role::Server, Some(config(opts.max_message_size)))
-            .await;
-    let (mut sink, mut stream) = ws.split();
+    let config = Some(config(opts.max_message_size));
+    let ws = if read_ahead.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, config).await
+    } else {
+        // Bytes of the first frames that arrived with the upgrade request.
+        WebSocketStream::from_partially_read(io, read_ahead, Role::Server, config).await
+    };
+    let mut ws = ws;
     let mut outbox = Outbox::new(opts.send_queue);
 
     let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
@@ -405,36 +435,59 @@ async fn run<C, S>(
         let shutdown = shutting_down(&mut closing);
         tokio::pin!(shutdown);
         loop {
-            let step = tokio::select! {
-                biased;
-                written = outbox.drain(&mut sink), if outbox.pending() => written,
-                frame = stream.next() => match frame {
-                    Some(Ok(Message::Text(t))) => {
-                        on_text(&shared, &mut page, &mut bucket, &mut outbox, t.as_str()).await
+            // One poll for everything the connection waits on: the socket (unsplit, so
+            // reading and writing need no lock between them), the dispatch queue and
+            // shutdown. Writing what is queued comes first; it never blocks reading.
+            let event = std::future::poll_fn(|cx| {
+                if outbox.pending() {
+                    if let Poll::Ready(Err(end)) = outbox.poll_drain(&mut ws, cx) {
+                        return Poll::Ready(Event::End(end));
                     }
-                    Some(Ok(Message::Binary(_))) => Err(End::Close(CloseCode::Unsupported, "binary frames are not supported")),
-                    Some(Ok(Message::Close(_))) | None => Err(End::Gone),
-                    Some(Ok(_)) => Ok(()),
-                    Some(Err(WsError::Capacity(e))) => {
-                        tracing::warn!(connection = id, error = %e, "oversized message; closing");
-                        Err(End::Close(CloseCode::Size, "message too big"))
-                    }
-                    Some(Err(e)) => {
-                        tracing::debug!(connection = id, error = %e, "WebSocket read failed");
-                        Err(End::Gone)
-                    }
-                },
-                Some(d) = dispatch_rx.recv() => on_dispatch(&shared, &mut page, &mut outbox, d).await,
-                () = &mut shutdown => Err(End::Close(CloseCode::Away, "server shutting down")),
+                }
+                if let Poll::Ready(frame) = ws.poll_next_unpin(cx) {
+                    return Poll::Ready(Event::Frame(frame));
+                }
+                // The connection holds a sender itself: the queue never closes.
+                if let Poll::Ready(Some(d)) = dispatch_rx.poll_recv(cx) {
+                    return Poll::Ready(Event::Dispatch(d));
+                }
+                if std::future::Future::poll(shutdown.as_mut(), cx).is_ready() {
+                    return Poll::Ready(Event::End(End::Close(
+                        CloseCode::Away,
+                        "server shutting down",
+                    )));
+                }
+                Poll::Pending
+            })
+            .await;
+            let step = match event {
+                Event::Frame(Some(Ok(Message::Text(t)))) => {
+                    on_text(&shared, &mut page, &mut bucket, &mut outbox, t.as_str()).await
+                }
+                Event::Frame(Some(Ok(Message::Binary(_)))) => Err(End::Close(
+                    CloseCode::Unsupported,
+                    "binary frames are not supported",
+                )),
+                Event::Frame(Some(Ok(Message::Close(_))) | None) => Err(End::Gone),
+                Event::Frame(Some(Ok(_))) => Ok(()),
+                Event::Frame(Some(Err(WsError::Capacity(e)))) => {
+                    tracing::warn!(connection = id, error = %e, "oversized message; closing");
+                    Err(End::Close(CloseCode::Size, "message too big"))
+                }
+                Event::Frame(Some(Err(e))) => {
+                    tracing::debug!(connection = id, error = %e, "WebSocket read failed");
+                    Err(End::Gone)
+                }
+                Event::Dispatch(d) => on_dispatch(&shared, &mut page, &mut outbox, d).await,
+                Event::End(end) => Err(end),
             };
             if let Err(end) = step {
                 break 'conn end;
             }
             if outbox.pending() {
-                // Write the reply now: the socket nearly always takes it at once, and
-                // the loop need not turn again for it. If it does not, the waker is
-                // registered and the drain branch above finishes the job.
-                let now = std::future::poll_fn(|cx| Poll::Ready(outbox.poll_drain(&mut sink, cx)));
+                // Write the reply now: the socket nearly always takes it at once. If it
+                // does not, the waker is registered and the next poll finishes the job.
+                let now = std::future::poll_fn(|cx| Poll::Ready(outbox.poll_drain(&mut ws, cx)));
                 if let Poll::Ready(Err(end)) = now.await {
                     break 'conn end;
                 }
@@ -453,14 +506,13 @@ async fn run<C, S>(
     }
     if !matches!(end, End::Slow) {
         let goodbye = async {
-            if outbox.drain(&mut sink).await.is_ok() {
-                let _ = sink.close().await;
+            if outbox.drain(&mut ws).await.is_ok() {
+                let _ = SinkExt::close(&mut ws).await;
             }
         };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), goodbye).await;
     }
-    drop(sink);
-    drop(stream);
+    drop(ws);
 
     // Gone from the registry and the broker first, so that the hook's publishes and
     // pushes reach only the connections that remain.
