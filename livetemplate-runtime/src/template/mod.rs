@@ -59,6 +59,14 @@
 //! item, not recursively). Templates with partial blocks, decorators, or partials
 //! included by a computed name do not reuse items; other constructs render as usual.
 //!
+//! # Flat templates
+//!
+//! A template whose root holds only text, comments and plain `{{path}}` / `{{{path}}}`
+//! values renders without handlebars, into the same tree ([`Template::renders_directly`]).
+//! When its values are all top-level keys, a live connection renders it straight from
+//! the state's fields (strings, integers, booleans, unit variants) into the tree it sent
+//! before, reusing that tree's strings; any other value takes the general path.
+//!
 //! # Client quirks handled here
 //!
 //! The browser client renders a text slot that starts with `{{` and ends with `}}` as
