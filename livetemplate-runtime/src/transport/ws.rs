@@ -372,13 +372,12 @@ async fn run<C, S>(
 {
     let opts = &shared.options;
     let config = Some(config(opts.max_message_size));
-    let ws = if read_ahead.is_empty() {
+    let mut ws = if read_ahead.is_empty() {
         WebSocketStream::from_raw_socket(io, Role::Server, config).await
     } else {
         // Bytes of the first frames that arrived with the upgrade request.
         WebSocketStream::from_partially_read(io, read_ahead, Role::Server, config).await
     };
-    let mut ws = ws;
     let mut outbox = Outbox::new(opts.send_queue);
 
     let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
