@@ -29,6 +29,30 @@ macro_rules! answer_alike {
     };
 }
 
+/// [`answer_alike!`] for the fifteen primitive `serde::Serializer` methods (booleans,
+/// integers, floats, `char` and bytes; not `str`): each returns `$answer`.
+macro_rules! primitives_alike {
+    ($ret:ty => $answer:expr) => {
+        answer_alike!($ret => $answer;
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_i128(i128),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_u128(u128),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_bytes(&[u8]),
+        );
+    };
+}
+
 pub mod context;
 pub mod controller;
 pub mod error;
